@@ -1,0 +1,73 @@
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { authRoutes } from './auth/routes.js';
+import type { AppContext } from './context.js';
+import { uuidv7 } from './crypto/random.js';
+import { installAuthPolicy } from './http/auth-policy.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { ErrorResponse, TokenResponse } from './http/schemas.js';
+import { systemRoutes } from './http/system-routes.js';
+import { buildValidatorCompiler } from './http/validation.js';
+import { sessionRoutes } from './sessions/routes.js';
+import { SelfUserSchema } from './users/present.js';
+
+const SHARED_SCHEMAS = [ErrorResponse, TokenResponse, SelfUserSchema];
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Plumbing first, then every capability with its prefix: the whole API on one screen. */
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    bodyLimit: ctx.config.bodyLimit,
+    trustProxy: ctx.config.trustProxy,
+    // A caller's request id is kept when it is plain, so logs can be joined across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+    },
+    ajv: { customOptions: { coerceTypes: false } },
+    routerOptions: { maxParamLength: 256 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON only: any other body type is a 415 (decisions.md §3), not a string handed to a handler.
+  app.removeContentTypeParser(['text/plain']);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  app.setValidatorCompiler(buildValidatorCompiler(SHARED_SCHEMAS));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('cache-control', 'no-store');
+  });
+  await app.register(cors, {
+    origin: '*',
+    methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    allowedHeaders: ['X-API-Key', 'Authorization', 'Content-Type', 'X-Request-Id'],
+    exposedHeaders: ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-Request-Id'],
+    credentials: false,
+    maxAge: 600,
+    strictPreflight: false,
+  });
+  installErrorHandling(app);
+  installAuthPolicy(app, ctx);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Latch', version: '0.1.0', description: 'Self-hostable auth server with a bkend-compatible REST API' },
+      servers: [{ url: ctx.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  await app.register(systemRoutes(ctx));
+  await app.register(authRoutes(ctx), { prefix: '/v1/auth' });
+  await app.register(sessionRoutes(ctx), { prefix: '/v1/auth' });
+  return app;
+}

@@ -1,0 +1,53 @@
+import type { AppContext } from '../context.js';
+import { AppError } from '../errors/app-error.js';
+import type { RequestMeta } from '../http/request-meta.js';
+import { insertNewSession, tokenPair, type TokenPair } from '../sessions/sessions.js';
+import { findLiveUserByEmail, updateUser } from '../users/queries.js';
+import { parseEmail } from './email-address.js';
+import { emailSettings } from './email-settings.js';
+
+export interface PasswordSignInInput {
+  email: string;
+  password: string;
+  mfaCode?: string;
+}
+
+/**
+ * A02 method "password", in the check order of auth-api.md A02: rate limit → credentials (a dummy hash
+ * for unknown emails) → banned → email verification → password expiry. Outcomes other than
+ * "invalid credentials" are only revealed to a caller who supplied the right password.
+ */
+export async function signInWithPassword(ctx: AppContext, input: PasswordSignInInput, meta: RequestMeta): Promise<TokenPair> {
+  const ip = meta.ip ?? 'unknown';
+  await ctx.limiter.check('signInPerIp', ip, 'auth/too-many-login-attempts');
+  const { normalized } = parseEmail(input.email);
+  await ctx.limiter.check('signInPerEmail', normalized, 'auth/account-locked');
+
+  const user = await findLiveUserByEmail(ctx.db, normalized);
+  const ok = user?.password_hash ? await ctx.passwords.verify(user.password_hash, input.password) : await ctx.passwords.verifyDummy(input.password);
+  if (!user || !ok) {
+    await Promise.all([ctx.limiter.penalize('signInPerIp', ip), ctx.limiter.penalize('signInPerEmail', normalized)]);
+    throw new AppError('auth/invalid-credentials', 'Email or password is incorrect');
+  }
+  await ctx.limiter.reset('signInPerEmail', normalized);
+
+  if (user.banned_at !== null) throw new AppError('auth/account-banned', 'This account is suspended');
+  const settings = await emailSettings(ctx);
+  if (settings.requireEmailVerification && user.email_verified_at === null) {
+    throw new AppError('auth/email-not-verified', 'Verify your email address before signing in');
+  }
+  const days = settings.passwordPolicy.expirationDays;
+  if (days && user.password_changed_at !== null && ctx.clock.now() - user.password_changed_at > days * 86_400_000) {
+    throw new AppError('auth/password-expired', 'Your password has expired; reset it to sign in');
+  }
+
+  const now = ctx.clock.now();
+  const patch: Parameters<typeof updateUser>[2] = { last_sign_in_at: now };
+  // Parameters changed since this hash was made: upgrade it now that we hold the plaintext.
+  if (ctx.passwords.needsRehash(user.password_hash!)) patch.password_hash = await ctx.passwords.hash(input.password);
+  const session = await ctx.db.transaction().execute(async (trx) => {
+    await updateUser(trx, user.id, patch);
+    return insertNewSession(ctx, trx, user.id, meta);
+  });
+  return tokenPair(ctx, user, session);
+}

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../../test/helpers/databases.js';
+import { STRONG_PASSWORD, uniqueEmail } from '../../test/helpers/factories.js';
+import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
+
+describe.each(dialects)('A01 sign-up with password (%s)', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('creates the user and returns a token pair with 201', async () => {
+    const email = uniqueEmail();
+    const res = await t.request('POST', '/v1/auth/email/signup', { body: { method: 'password', email, password: STRONG_PASSWORD, name: ' Ada ' } });
+    expect(res.status).toBe(201);
+    expect(Object.keys(res.body).sort()).toEqual(['accessToken', 'expiresIn', 'refreshToken', 'tokenType']);
+    expect(res.body.tokenType).toBe('Bearer');
+    expect(res.body.expiresIn).toBe(3600);
+    expect(res.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const me = await t.request('GET', '/v1/auth/me', { token: res.body.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ email, name: 'Ada', role: 'user', emailVerified: null, image: null, onboardingStatus: 'pending', mfaEnabled: false });
+    const row = await t.ctx.db.selectFrom('users').select('password_hash').where('id', '=', me.body.id).executeTakeFirstOrThrow();
+    expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=64,t=1,p=1\$/);
+    const session = await t.ctx.db.selectFrom('sessions').selectAll().where('user_id', '=', me.body.id).executeTakeFirstOrThrow();
+    expect(session.refresh_token_hash).not.toContain(res.body.refreshToken);
+    expect(session.refresh_token_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each([
+    [{ method: 'password', email: 'not-an-email', password: STRONG_PASSWORD, name: 'x' }, 400, 'auth/invalid-email'],
+    [{ method: 'password', email: uniqueEmail(), password: 'short', name: 'x' }, 400, 'auth/invalid-password-format'],
+    [{ method: 'password', email: uniqueEmail(), password: 'Password1!', name: 'x' }, 400, 'auth/weak-password'],
+    [{ method: 'password', email: uniqueEmail(), password: STRONG_PASSWORD }, 400, 'auth/validation-error'],
+    [{ method: 'password', email: uniqueEmail(), password: STRONG_PASSWORD, name: '   ' }, 400, 'auth/validation-error'],
+    [{ method: 'carrier-pigeon', email: uniqueEmail(), password: STRONG_PASSWORD, name: 'x' }, 400, 'auth/validation-error'],
+    [{ email: uniqueEmail(), password: STRONG_PASSWORD, name: 'x' }, 400, 'auth/validation-error'],
+  ])('refuses %j with %i %s', async (body, status, code) => {
+    const res = await t.request('POST', '/v1/auth/email/signup', { body });
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ success: false, statusCode: status, code, error: { code } });
+  });
+
+  it('reports every failed password rule on its own', async () => {
+    const res = await t.request('POST', '/v1/auth/email/signup', { body: { method: 'password', email: uniqueEmail(), password: 'abc', name: 'x' } });
+    expect(res.body.error.details.rules).toEqual(['minLength', 'uppercase', 'number', 'special']);
+  });
+
+  it('answers 409 for a taken email, case-insensitively', async () => {
+    const email = uniqueEmail();
+    await t.request('POST', '/v1/auth/email/signup', { body: { method: 'password', email, password: STRONG_PASSWORD, name: 'x' } });
+    const res = await t.request('POST', '/v1/auth/email/signup', { body: { method: 'password', email: `  ${email.toUpperCase()} `, password: STRONG_PASSWORD, name: 'y' } });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('auth/email-already-exists');
+  });
+});

@@ -1,0 +1,66 @@
+import type { AppContext } from '../context.js';
+import { uuidv7 } from '../crypto/random.js';
+import { isUniqueViolation } from '../db/constraint-error.js';
+import { AppError } from '../errors/app-error.js';
+import type { RequestMeta } from '../http/request-meta.js';
+import { insertNewSession, tokenPair, type TokenPair } from '../sessions/sessions.js';
+import { findLiveUserByEmail, insertAccount, insertUser, type UserRow } from '../users/queries.js';
+import { parseEmail } from './email-address.js';
+import { emailSettings } from './email-settings.js';
+import { assertPasswordAcceptable } from './password-policy.js';
+import { parseName } from './user-name.js';
+
+export interface PasswordSignUpInput {
+  email: string;
+  password: string;
+  name: string;
+}
+
+/** A01 method "password": user + `email` account + session in one transaction, tokens at once. */
+export async function signUpWithPassword(ctx: AppContext, input: PasswordSignUpInput, meta: RequestMeta): Promise<TokenPair> {
+  await ctx.limiter.consume('signUpPerIp', meta.ip ?? 'unknown');
+  const { email, normalized } = parseEmail(input.email);
+  const name = parseName(input.name);
+  const settings = await emailSettings(ctx);
+  assertPasswordAcceptable(input.password, settings.passwordPolicy);
+  // The documented 409 reveals registration (auth-api.md OP-44, kept for compatibility; rate-limited above).
+  if (await findLiveUserByEmail(ctx.db, normalized)) throw emailTaken();
+
+  const passwordHash = await ctx.passwords.hash(input.password);
+  const now = ctx.clock.now();
+  const user: UserRow = {
+    id: uuidv7(now),
+    email,
+    email_normalized: normalized,
+    name,
+    nickname: null,
+    role: 'user',
+    email_verified_at: null,
+    image: null,
+    onboarding_status: 'pending',
+    password_hash: passwordHash,
+    password_changed_at: now,
+    mfa_enabled: 0,
+    banned_at: null,
+    deleted_at: null,
+    last_sign_in_at: now,
+    created_at: now,
+    updated_at: now,
+  };
+  try {
+    const session = await ctx.db.transaction().execute(async (trx) => {
+      await insertUser(trx, user);
+      await insertAccount(trx, { id: uuidv7(now), user_id: user.id, provider: 'email', provider_account_id: normalized, email, created_at: now });
+      return insertNewSession(ctx, trx, user.id, meta);
+    });
+    return tokenPair(ctx, user, session);
+  } catch (error) {
+    // Two sign-ups racing for one address: the partial unique index decides, the loser gets the 409.
+    if (isUniqueViolation(error)) throw emailTaken();
+    throw error;
+  }
+}
+
+function emailTaken(): AppError {
+  return new AppError('auth/email-already-exists', 'An account with this email already exists');
+}

@@ -1,0 +1,108 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config/load-config.js';
+import { ConfigError } from './config/config-error.js';
+import type { AppContext } from './context.js';
+import { PasswordHasher } from './crypto/password.js';
+import { randomHex } from './crypto/random.js';
+import { Sealer } from './crypto/seal.js';
+import { connectDatabase } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createLogger } from './http/logging.js';
+import { outboxMailer, smtpMailer, type Mailer } from './mail/mailer.js';
+import { Limiters, type LimiterStore } from './rate-limit/limiters.js';
+import { AuthCache } from './sessions/auth-cache.js';
+import { connectInvalidationBus } from './sessions/invalidation-bus.js';
+import { SigningKeys } from './tokens/signing-keys.js';
+
+export interface OpenOptions {
+  clock?: Clock;
+  log?: Logger;
+  mailer?: Mailer;
+  /** Run migrations regardless of LATCH_AUTO_MIGRATE (tests, `latch migrate`). */
+  migrate?: boolean;
+}
+
+export interface OpenedContext {
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+/** connect → migrate → keys → stores: everything the app and the CLI share. */
+export async function openContext(config: Config, options: OpenOptions = {}): Promise<OpenedContext> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger(config.logLevel);
+  const handle = connectDatabase(config.databaseUrl);
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    if (options.migrate ?? config.autoMigrate) await migrateToLatest(handle.db);
+    const secret = config.secret ?? readOrCreateSecret(config.dataDir);
+    const sealer = new Sealer(secret);
+    const keys = new SigningKeys(handle.db, sealer, clock, config.publicUrl, config.accessTokenTtl);
+    await keys.load();
+
+    let store: LimiterStore = { kind: 'memory' };
+    let redis: Redis | undefined;
+    if (config.redisUrl) {
+      redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
+      await redis.connect();
+      closers.push(async () => redis?.disconnect());
+      store = { kind: 'redis', client: redis };
+    } else if (handle.pgPool) {
+      store = { kind: 'postgres', pool: handle.pgPool };
+    }
+    const limiter = new Limiters(store, config.rateLimitEnabled);
+    limiter.register('signInPerEmail', config.rateLimits.signInPerEmail, 'auth/account-locked');
+    limiter.register('signInPerIp', config.rateLimits.signInPerIp, 'auth/too-many-login-attempts');
+    limiter.register('signUpPerIp', config.rateLimits.signUpPerIp, 'auth/too-many-requests');
+    limiter.register('refreshPerSession', config.rateLimits.refreshPerSession, 'auth/too-many-requests');
+    if (!config.rateLimitEnabled) log.warn('LATCH_RATE_LIMIT=off: every rate limit is disabled (benchmarks and load tests only)');
+
+    const cache = new AuthCache(clock, config.sessionCacheTtl * 1000);
+    if (config.redisUrl) closers.push(await connectInvalidationBus(config.redisUrl, cache));
+
+    if (!config.smtpUrl && config.nodeEnv === 'production' && !options.mailer) {
+      throw new ConfigError('LATCH_SMTP_URL', 'is required when NODE_ENV=production (the dev outbox is refused)');
+    }
+    const mailer = options.mailer ?? (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : outboxMailer(handle.db, clock, log));
+    closers.push(() => mailer.close());
+
+    const ctx: AppContext = {
+      config,
+      db: handle.db,
+      dialect: handle.dialect,
+      clock,
+      log,
+      mailer,
+      keys,
+      limiter,
+      sealer,
+      passwords: new PasswordHasher(config.passwordHash),
+      cache,
+    };
+    return {
+      ctx,
+      close: async () => {
+        for (const close of closers.reverse()) await close().catch(() => {});
+        await handle.close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await handle.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Dev default for LATCH_SECRET: generated once into ./.latch/secret (config.md), owner-only. */
+function readOrCreateSecret(dataDir: string): string {
+  const path = join(dataDir, 'secret');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomHex(32);
+  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}

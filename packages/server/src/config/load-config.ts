@@ -1,0 +1,200 @@
+import { ConfigError } from './config-error.js';
+import { parseDuration, parseRate, type Rate } from './parse.js';
+
+export { ConfigError };
+
+export interface PasswordHashParams {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export interface RateLimits {
+  signInPerEmail: Rate;
+  signInPerIp: Rate;
+  signUpPerIp: Rate;
+  refreshPerSession: Rate;
+}
+
+export interface Config {
+  nodeEnv: string;
+  host: string;
+  port: number;
+  publicUrl: string;
+  databaseUrl: string;
+  redisUrl?: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  allowedRedirectUrls: string[];
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  refreshReuseInterval: number;
+  /** Undefined means "read or create ./.latch/secret" (server start decides; never in production). */
+  secret?: string;
+  bootstrapPublishableKey?: string;
+  bootstrapSecretKey?: string;
+  requireApiKey: boolean;
+  logLevel: string;
+  rateLimitEnabled: boolean;
+  rateLimits: RateLimits;
+  passwordHash: PasswordHashParams;
+  trustProxy: boolean | string;
+  dataDir: string;
+  storageDir: string;
+  autoMigrate: boolean;
+  /** How long another instance may keep serving a revoked session from its cache (seconds). */
+  sessionCacheTtl: number;
+  bodyLimit: number;
+}
+
+
+type Env = Record<string, string | undefined>;
+
+// OWASP Password Storage Cheat Sheet minimum for argon2id (m=19 MiB, t=2, p=1).
+const OWASP_MIN: PasswordHashParams = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const KEY_PATTERN = { publishable: /^pk_[a-fA-F0-9]{64}$/, secret: /^sk_[a-fA-F0-9]{64}$/ };
+
+export function loadConfig(env: Env = process.env): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const nodeEnv = read('NODE_ENV') ?? 'development';
+  const production = nodeEnv === 'production';
+
+  const port = integer(read('LATCH_PORT') ?? '8080', 'LATCH_PORT', 0, 65535);
+  const publicUrl = httpUrl(read('LATCH_PUBLIC_URL') ?? `http://localhost:${port}`, 'LATCH_PUBLIC_URL').replace(/\/$/, '');
+  const databaseUrl = read('LATCH_DATABASE_URL') ?? 'file:./.latch/latch.db';
+  if (!/^(file:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('LATCH_DATABASE_URL', 'must start with file: (SQLite) or postgres:// (PostgreSQL)');
+  }
+  const redisUrl = optionalUrl(read('LATCH_REDIS_URL'), 'LATCH_REDIS_URL', ['redis:', 'rediss:']);
+  const smtpUrl = optionalUrl(read('LATCH_SMTP_URL'), 'LATCH_SMTP_URL', ['smtp:', 'smtps:']);
+
+  const secret = read('LATCH_SECRET');
+  if (secret !== undefined && secret.length < 32) {
+    throw new ConfigError('LATCH_SECRET', 'must be at least 32 characters');
+  }
+  if (production && secret === undefined) {
+    throw new ConfigError('LATCH_SECRET', 'is required when NODE_ENV=production');
+  }
+
+  const passwordHash = parseArgon2(read('LATCH_PASSWORD_HASH') ?? 'argon2id:m=19456,t=2,p=1');
+  if (production && (passwordHash.memoryCost < OWASP_MIN.memoryCost || passwordHash.timeCost < OWASP_MIN.timeCost)) {
+    throw new ConfigError('LATCH_PASSWORD_HASH', 'is below the OWASP minimum (m=19456,t=2,p=1) in production');
+  }
+
+  const rateLimit = read('LATCH_RATE_LIMIT') ?? 'on';
+  if (rateLimit !== 'on' && rateLimit !== 'off') throw new ConfigError('LATCH_RATE_LIMIT', 'must be on or off');
+
+  const logLevel = read('LATCH_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LATCH_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const bootstrapPublishableKey = read('LATCH_BOOTSTRAP_PUBLISHABLE_KEY');
+  if (bootstrapPublishableKey && !KEY_PATTERN.publishable.test(bootstrapPublishableKey)) {
+    throw new ConfigError('LATCH_BOOTSTRAP_PUBLISHABLE_KEY', 'must match ^pk_[a-fA-F0-9]{64}$');
+  }
+  const bootstrapSecretKey = read('LATCH_BOOTSTRAP_SECRET_KEY');
+  if (bootstrapSecretKey && !KEY_PATTERN.secret.test(bootstrapSecretKey)) {
+    throw new ConfigError('LATCH_BOOTSTRAP_SECRET_KEY', 'must match ^sk_[a-fA-F0-9]{64}$');
+  }
+
+  const dataDir = read('LATCH_DATA_DIR') ?? './.latch';
+  const origin = new URL(publicUrl).origin;
+  const allowed = read('LATCH_ALLOWED_REDIRECT_URLS');
+  const allowedRedirectUrls = allowed
+    ? allowed.split(',').map((entry) => entry.trim()).filter(Boolean)
+    : [origin, 'http://localhost:*'];
+  for (const entry of allowedRedirectUrls) {
+    if (!/^https?:\/\/[^/\s]+/.test(entry)) {
+      throw new ConfigError('LATCH_ALLOWED_REDIRECT_URLS', `"${entry}" is not an http(s) origin or URL prefix`);
+    }
+  }
+
+  return {
+    nodeEnv,
+    host: read('LATCH_HOST') ?? '127.0.0.1',
+    port,
+    publicUrl,
+    databaseUrl,
+    redisUrl,
+    smtpUrl,
+    mailFrom: read('LATCH_MAIL_FROM') ?? 'Latch <no-reply@localhost>',
+    allowedRedirectUrls,
+    accessTokenTtl: integer(read('LATCH_ACCESS_TOKEN_TTL') ?? '3600', 'LATCH_ACCESS_TOKEN_TTL', 1),
+    refreshTokenTtl: integer(read('LATCH_REFRESH_TOKEN_TTL') ?? '604800', 'LATCH_REFRESH_TOKEN_TTL', 1),
+    refreshReuseInterval: integer(read('LATCH_REFRESH_REUSE_INTERVAL') ?? '10', 'LATCH_REFRESH_REUSE_INTERVAL', 0),
+    secret,
+    bootstrapPublishableKey,
+    bootstrapSecretKey,
+    requireApiKey: boolean(read('LATCH_REQUIRE_API_KEY') ?? 'true', 'LATCH_REQUIRE_API_KEY'),
+    logLevel,
+    rateLimitEnabled: rateLimit === 'on',
+    rateLimits: {
+      signInPerEmail: parseRate(read('LATCH_RATE_SIGNIN_EMAIL') ?? '5/900', 'LATCH_RATE_SIGNIN_EMAIL'),
+      signInPerIp: parseRate(read('LATCH_RATE_SIGNIN_IP') ?? '20/900', 'LATCH_RATE_SIGNIN_IP'),
+      signUpPerIp: parseRate(read('LATCH_RATE_SIGNUP_IP') ?? '3/3600', 'LATCH_RATE_SIGNUP_IP'),
+      refreshPerSession: parseRate(read('LATCH_RATE_REFRESH_SESSION') ?? '10/60', 'LATCH_RATE_REFRESH_SESSION'),
+    },
+    passwordHash,
+    trustProxy: parseTrustProxy(read('LATCH_TRUST_PROXY') ?? 'false'),
+    dataDir,
+    storageDir: read('LATCH_STORAGE_DIR') ?? `${dataDir}/storage`,
+    autoMigrate: boolean(read('LATCH_AUTO_MIGRATE') ?? 'true', 'LATCH_AUTO_MIGRATE'),
+    sessionCacheTtl: parseDuration(read('LATCH_SESSION_CACHE_TTL') ?? '5', 'LATCH_SESSION_CACHE_TTL'),
+    bodyLimit: integer(read('LATCH_BODY_LIMIT') ?? String(1024 * 1024), 'LATCH_BODY_LIMIT', 1024),
+  };
+}
+
+function integer(value: string, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `"${value}" is not a whole number`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function boolean(value: string, name: string): boolean {
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(name, 'must be true or false');
+}
+
+function httpUrl(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${value}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
+  return url.toString();
+}
+
+function optionalUrl(value: string | undefined, name: string, protocols: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'is not a URL');
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
+  return value;
+}
+
+function parseArgon2(value: string): PasswordHashParams {
+  const match = /^argon2id:m=(\d+),t=(\d+),p=(\d+)$/.exec(value);
+  if (!match) throw new ConfigError('LATCH_PASSWORD_HASH', 'must look like argon2id:m=19456,t=2,p=1');
+  const [memoryCost, timeCost, parallelism] = match.slice(1).map(Number);
+  if (parallelism < 1 || timeCost < 1 || memoryCost < 8 * parallelism) {
+    throw new ConfigError('LATCH_PASSWORD_HASH', 'needs t >= 1, p >= 1 and m >= 8*p');
+  }
+  return { memoryCost, timeCost, parallelism };
+}
+
+function parseTrustProxy(value: string): boolean | string {
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  return value;
+}

@@ -1,0 +1,20 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Tokens with ≥ 256 bits of entropy are stored as SHA-256: a fast hash is enough for them
+ * (no dictionary to attack) and keeps the lookup an indexed equality.
+ */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+export function hmacHex(key: string | Buffer, value: string): string {
+  return createHmac('sha256', key).update(value, 'utf8').digest('hex');
+}
+
+/** Constant-time string comparison (ASVS 11.2): lengths are compared on digests, never early-exit. */
+export function safeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db) && a.length === b.length;
+}

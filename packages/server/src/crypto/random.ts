@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+
+/** 32 CSPRNG bytes (256 bits) as base64url: refresh tokens and one-time tokens. */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function randomHex(bytes = 32): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+/**
+ * UUIDv7 (RFC 9562 §5.7): time-ordered ids keep B-tree inserts local on both databases.
+ * `now` comes from the injected clock so tests stay deterministic in ordering.
+ */
+export function uuidv7(now: number = Date.now()): string {
+  const bytes = randomBytes(16);
+  const ms = BigInt(now);
+  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

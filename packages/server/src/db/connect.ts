@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLiteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { POSTGRES, SQLITE, type DialectFlags } from './dialect.js';
+import type { Database } from './types.js';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: DialectFlags;
+  /** The pg pool, for stores that speak to PostgreSQL themselves (rate limits). */
+  pgPool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+// BIGINT (int8) columns hold epoch milliseconds, well inside Number's safe range.
+const pgTypes = {
+  getTypeParser(oid: number, format?: unknown) {
+    if (oid === 20) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export function connectDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+  if (url.startsWith('file:')) return connectSqlite(url.slice('file:'.length));
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes as never });
+  // An idle client error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: POSTGRES, pgPool: pool, close: () => db.destroy() };
+}
+
+function connectSqlite(path: string): DatabaseHandle {
+  const memory = path === ':memory:' || path === '';
+  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new SQLiteDatabase(memory ? ':memory:' : path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  // Several processes (CLI + server) may open the same file: wait for the lock instead of failing.
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: SQLITE, close: () => db.destroy() };
+}

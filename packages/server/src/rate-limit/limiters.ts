@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import {
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import type { Rate } from '../config/parse.js';
+import { AppError } from '../errors/app-error.js';
+import type { ErrorCode } from '../errors/codes.js';
+
+export type LimiterStore = { kind: 'memory' } | { kind: 'postgres'; pool: pg.Pool } | { kind: 'redis'; client: Redis };
+
+interface Limit {
+  limiter: RateLimiterAbstract;
+  rate: Rate;
+  code: ErrorCode;
+}
+
+/**
+ * Named budgets over one store (auth-api.md §10). Memory by default; PostgreSQL or Redis when several
+ * instances must share a budget (STYLE anti-pattern: limits held in one process's memory).
+ */
+export class Limiters {
+  private readonly limits = new Map<string, Limit>();
+
+  constructor(private readonly store: LimiterStore, private readonly enabled: boolean) {}
+
+  get storeKind(): LimiterStore['kind'] {
+    return this.store.kind;
+  }
+
+  register(name: string, rate: Rate, code: ErrorCode): void {
+    const options = { keyPrefix: `latch:${name}`, points: rate.points, duration: rate.duration };
+    let limiter: RateLimiterAbstract;
+    if (this.store.kind === 'redis') limiter = new RateLimiterRedis({ ...options, storeClient: this.store.client });
+    else if (this.store.kind === 'postgres') {
+      limiter = new RateLimiterPostgres({
+        ...options,
+        storeClient: this.store.pool,
+        tableName: 'rate_limits',
+        tableCreated: true, // created by migration 0001
+        clearExpiredByTimeout: false,
+      });
+    } else limiter = new RateLimiterMemory(options);
+    this.limits.set(name, { limiter, rate, code });
+  }
+
+  /** Spend one point; over budget → 429 with Retry-After. */
+  async consume(name: string, key: string, code?: ErrorCode): Promise<void> {
+    if (!this.enabled) return;
+    const limit = this.get(name);
+    try {
+      await limit.limiter.consume(key);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) throw tooMany(code ?? limit.code, limit.rate, rejection.msBeforeNext);
+      throw rejection;
+    }
+  }
+
+  /** Refuse without spending when the budget is already used up (failure counters). */
+  async check(name: string, key: string, code?: ErrorCode): Promise<void> {
+    if (!this.enabled) return;
+    const limit = this.get(name);
+    const state = await limit.limiter.get(key);
+    if (state && state.consumedPoints >= limit.rate.points) throw tooMany(code ?? limit.code, limit.rate, state.msBeforeNext);
+  }
+
+  /** Record a failure without refusing this request (the refusal comes on the next check). */
+  async penalize(name: string, key: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.get(name).limiter.penalty(key, 1);
+  }
+
+  async reset(name: string, key: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.get(name).limiter.delete(key);
+  }
+
+  private get(name: string): Limit {
+    const limit = this.limits.get(name);
+    if (!limit) throw new Error(`rate limit "${name}" is not registered`);
+    return limit;
+  }
+}
+
+function tooMany(code: ErrorCode, rate: Rate, msBeforeNext: number): AppError {
+  const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new AppError(code, `Too many requests; retry in ${retryAfter} s`, { retryAfter }, {
+    headers: { 'retry-after': String(retryAfter), 'x-ratelimit-limit': String(rate.points), 'x-ratelimit-remaining': '0' },
+  });
+}

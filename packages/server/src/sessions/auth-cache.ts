@@ -1,0 +1,96 @@
+import type { Clock } from '../clock.js';
+import type { ApiKeyRow } from '../api-keys/queries.js';
+import type { UsersTable } from '../db/types.js';
+
+export interface SessionState {
+  id: string;
+  userId: string;
+  revokedAt: number | null;
+  expiresAt: number;
+  lastActivityAt: number;
+  orgId: string | null;
+}
+
+export interface CachedSession {
+  session: SessionState;
+  user: UsersTable | undefined;
+}
+
+type Invalidation = { kind: 'session' | 'user' | 'apiKey'; id: string };
+
+interface Entry<T> {
+  value: T;
+  at: number;
+}
+
+const MAX_ENTRIES = 50_000;
+
+/**
+ * The hot path's memory (decisions.md §8): API-key rows and session+user rows, each kept for at most
+ * `ttlMs`. A revocation on this instance forgets the entry at once; other instances learn of it through
+ * the invalidation bus (Redis) or, without one, when their entry ages out — the bound the README states.
+ */
+export class AuthCache {
+  private readonly keys = new Map<string, Entry<ApiKeyRow | undefined>>();
+  private readonly sessions = new Map<string, Entry<CachedSession | undefined>>();
+  private readonly sessionsByUser = new Map<string, Set<string>>();
+  private publish: (message: Invalidation) => void = () => {};
+
+  constructor(private readonly clock: Clock, private readonly ttlMs: number) {}
+
+  /** Connect the cross-instance bus: local forgets are published, remote ones applied. */
+  attachBus(publish: (message: Invalidation) => void): (message: Invalidation) => void {
+    this.publish = publish;
+    return (message) => this.apply(message);
+  }
+
+  async apiKey(hash: string, load: () => Promise<ApiKeyRow | undefined>): Promise<ApiKeyRow | undefined> {
+    return this.cached(this.keys, hash, load);
+  }
+
+  async session(sid: string, load: () => Promise<CachedSession | undefined>): Promise<CachedSession | undefined> {
+    const value = await this.cached(this.sessions, sid, load);
+    if (value) {
+      let set = this.sessionsByUser.get(value.session.userId);
+      if (!set) this.sessionsByUser.set(value.session.userId, (set = new Set()));
+      set.add(sid);
+    }
+    return value;
+  }
+
+  forgetApiKey(hash: string): void {
+    this.apply({ kind: 'apiKey', id: hash });
+    this.publish({ kind: 'apiKey', id: hash });
+  }
+
+  forgetSession(sid: string): void {
+    this.apply({ kind: 'session', id: sid });
+    this.publish({ kind: 'session', id: sid });
+  }
+
+  forgetUser(userId: string): void {
+    this.apply({ kind: 'user', id: userId });
+    this.publish({ kind: 'user', id: userId });
+  }
+
+  private apply(message: Invalidation): void {
+    if (message.kind === 'apiKey') this.keys.delete(message.id);
+    else if (message.kind === 'session') this.sessions.delete(message.id);
+    else {
+      for (const sid of this.sessionsByUser.get(message.id) ?? []) this.sessions.delete(sid);
+      this.sessionsByUser.delete(message.id);
+    }
+  }
+
+  private async cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const now = this.clock.now();
+    const hit = map.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    const value = await load();
+    if (this.ttlMs > 0) {
+      if (map.size >= MAX_ENTRIES) map.clear();
+      map.set(key, { value, at: now });
+    }
+    return value;
+  }
+}

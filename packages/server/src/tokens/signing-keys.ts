@@ -1,0 +1,147 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import type { Clock } from '../clock.js';
+import type { Sealer } from '../crypto/seal.js';
+import { randomHex } from '../crypto/random.js';
+import type { Db } from '../db/transaction.js';
+import { AppError } from '../errors/app-error.js';
+import { insertSigningKey, listLiveSigningKeys } from './queries.js';
+
+export const AUDIENCE = 'latch';
+const ALG = 'ES256';
+const SEAL_PURPOSE = 'signing-key';
+// An unknown kid may be a key another instance just created: re-read the table, at most this often.
+const RELOAD_INTERVAL_MS = 5_000;
+const VERIFIED_CACHE_MAX = 20_000;
+
+export interface AccessClaims extends JWTPayload {
+  sub: string;
+  sid: string;
+  role: string;
+  typ: 'access';
+  org?: string;
+  exp: number;
+  iat: number;
+}
+
+export interface AccessTokenInput {
+  userId: string;
+  sessionId: string;
+  role: string;
+  org?: string | null;
+}
+
+/**
+ * ES256 signing keys (auth-api.md OP-5): created on first start, private half sealed with LATCH_SECRET,
+ * public halves served at /.well-known/jwks.json so other services verify without a shared secret.
+ */
+export class SigningKeys {
+  private current?: { kid: string; key: CryptoKey | KeyObject };
+  private publicKeys = new Map<string, { key: KeyObject; jwk: JWK }>();
+  private lastReload = 0;
+  // Verifying ES256 is the hot path's largest cost; a token that verified once stays valid until exp.
+  private verified = new Map<string, AccessClaims>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly sealer: Sealer,
+    private readonly clock: Clock,
+    private readonly issuer: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async load(): Promise<void> {
+    let rows = await listLiveSigningKeys(this.db);
+    if (rows.length === 0) {
+      await this.createKey();
+      rows = await listLiveSigningKeys(this.db);
+    }
+    this.publicKeys = new Map();
+    for (const row of rows) {
+      const jwk = JSON.parse(row.public_jwk) as JWK;
+      this.publicKeys.set(row.kid, { key: createPublicKey({ key: jwk as never, format: 'jwk' }), jwk });
+    }
+    const newest = rows[0];
+    const privateJwk = JSON.parse(this.sealer.open(SEAL_PURPOSE, newest.private_jwk_sealed)) as JWK;
+    this.current = { kid: newest.kid, key: (await importJWK(privateJwk, ALG)) as CryptoKey };
+    this.lastReload = this.clock.now();
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: [...this.publicKeys.values()].map(({ jwk }) => jwk) };
+  }
+
+  async signAccessToken(input: AccessTokenInput): Promise<string> {
+    if (!this.current) throw new Error('signing keys are not loaded');
+    const now = Math.floor(this.clock.now() / 1000);
+    const claims: Record<string, unknown> = { sid: input.sessionId, role: input.role, typ: 'access' };
+    if (input.org) claims.org = input.org;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: ALG, kid: this.current.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(AUDIENCE)
+      .setSubject(input.userId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.ttlSeconds)
+      .setJti(randomHex(16))
+      .sign(this.current.key);
+  }
+
+  /** Signature, kid, alg (ES256 only: `none` and HS256-with-the-public-key fail here), iss, aud, exp, typ. */
+  async verifyAccessToken(token: string): Promise<AccessClaims> {
+    const nowMs = this.clock.now();
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (hit.exp * 1000 <= nowMs) throw new AppError('auth/token-expired', 'Access token has expired');
+      return hit;
+    }
+    if (token.length > 4096 || token.split('.').length !== 3) throw new AppError('auth/invalid-token', 'Access token is not valid');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
+        algorithms: [ALG],
+        issuer: this.issuer,
+        audience: AUDIENCE,
+        currentDate: new Date(nowMs),
+        clockTolerance: 0,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new AppError('auth/token-expired', 'Access token has expired');
+      throw new AppError('auth/invalid-token', 'Access token is not valid', undefined, { cause: error });
+    }
+    if (payload.typ !== 'access' || typeof payload.sid !== 'string' || typeof payload.role !== 'string') {
+      throw new AppError('auth/invalid-token', 'Access token is not valid');
+    }
+    const claims = payload as AccessClaims;
+    if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+    this.verified.set(token, claims);
+    return claims;
+  }
+
+  private async keyFor(kid: string | undefined): Promise<KeyObject> {
+    if (!kid) throw new AppError('auth/invalid-token', 'Access token has no key id');
+    let entry = this.publicKeys.get(kid);
+    if (!entry && this.clock.now() - this.lastReload > RELOAD_INTERVAL_MS) {
+      await this.load();
+      entry = this.publicKeys.get(kid);
+    }
+    if (!entry) throw new AppError('auth/invalid-token', 'Access token was signed by an unknown key');
+    return entry.key;
+  }
+
+  private async createKey(): Promise<void> {
+    const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
+    const kid = randomHex(8);
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+    const privateJwk = await exportJWK(privateKey);
+    await insertSigningKey(this.db, {
+      kid,
+      alg: ALG,
+      public_jwk: JSON.stringify(publicJwk),
+      private_jwk_sealed: this.sealer.seal(SEAL_PURPOSE, JSON.stringify(privateJwk)),
+      created_at: this.clock.now(),
+      retired_at: null,
+    });
+  }
+}
