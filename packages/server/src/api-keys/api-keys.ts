@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { randomHex, uuidv7 } from '../crypto/random.js';
@@ -29,7 +30,7 @@ export interface CreateKeyInput {
 }
 
 /** data-and-rls.md §2.2: 32 CSPRNG bytes as lowercase hex behind the prefix; only SHA-256 is stored. */
-export async function createApiKey(ctx: Pick<AppContext, 'db' | 'clock'>, input: CreateKeyInput) {
+export async function createApiKey(ctx: Pick<AppContext, 'db' | 'clock' | 'log'>, input: CreateKeyInput) {
   if (input.scopes && input.scopes.length === 0) {
     throw new AppError('common/invalid-parameters', 'An API key scope list cannot be empty (omit it for an unrestricted key)');
   }
@@ -49,11 +50,12 @@ export async function createApiKey(ctx: Pick<AppContext, 'db' | 'clock'>, input:
     last_used_at: null,
   };
   await insertApiKey(ctx.db, row);
+  await recordAudit(ctx, { event: 'api_key.created', actor: input.createdBy ?? 'cli', details: { keyId: row.id, type: row.type, prefix: row.display_prefix } });
   return { key, record: publicKeyRecord(row) };
 }
 
 /** Ensure a bootstrap key exists (config.md LATCH_BOOTSTRAP_*); a revoked one stays revoked. */
-export async function ensureApiKey(ctx: Pick<AppContext, 'db' | 'clock'>, type: ApiKeyType, plaintext: string) {
+export async function ensureApiKey(ctx: Pick<AppContext, 'db' | 'clock' | 'log'>, type: ApiKeyType, plaintext: string) {
   if (await findApiKeyByHash(ctx.db, sha256Hex(plaintext))) return false;
   try {
     await createApiKey(ctx, { type, name: `bootstrap-${type}`, plaintext });
@@ -87,9 +89,12 @@ export async function listKeys(ctx: Pick<AppContext, 'db'>) {
   return (await listApiKeys(ctx.db)).map(publicKeyRecord);
 }
 
-export async function revokeKey(ctx: Pick<AppContext, 'db' | 'clock'> & { cache?: AppContext['cache'] }, idOrPrefix: string) {
+export async function revokeKey(ctx: Pick<AppContext, 'db' | 'clock' | 'log'> & { cache?: AppContext['cache'] }, idOrPrefix: string) {
   const revoked = await revokeApiKey(ctx.db, idOrPrefix, ctx.clock.now());
-  for (const row of revoked) ctx.cache?.forgetApiKey(row.key_hash);
+  for (const row of revoked) {
+    ctx.cache?.forgetApiKey(row.key_hash);
+    await recordAudit(ctx, { event: 'api_key.revoked', actor: 'cli', details: { keyId: row.id } });
+  }
   return revoked.length;
 }
 

@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import type { UsersTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
@@ -19,6 +20,7 @@ export async function changePassword(ctx: AppContext, user: UsersTable, currentP
   await ctx.db.transaction().execute(async (trx) => {
     await updateUser(trx, user.id, { password_hash: hash, password_changed_at: now, updated_at: now });
     await revokeAllSessions(ctx, user.id, 'password_changed', trx);
+    await recordAudit(ctx, { event: 'password.changed', userId: user.id, actor: 'user' }, trx);
   });
   ctx.cache.forgetUser(user.id);
 }

@@ -1,8 +1,10 @@
+import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
 import { insertNewSession, tokenPair, type TokenPair } from '../sessions/sessions.js';
 import { findLiveUserByEmail, updateUser } from '../users/queries.js';
+import { requireSecondFactor } from '../mfa/guard.js';
 import { parseEmail } from './email-address.js';
 import { emailSettings } from './email-settings.js';
 
@@ -27,6 +29,7 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
   const ok = user?.password_hash ? await ctx.passwords.verify(user.password_hash, input.password) : await ctx.passwords.verifyDummy(input.password);
   if (!user || !ok) {
     await Promise.all([ctx.limiter.penalize('signInPerIp', ip), ctx.limiter.penalize('signInPerEmail', normalized)]);
+    await recordAudit(ctx, { event: 'user.sign_in_failed', outcome: 'failure', userId: user?.id ?? null, actor: 'user', meta, details: { method: 'password', reason: 'invalid_credentials' } });
     throw new AppError('auth/invalid-credentials', 'Email or password is incorrect');
   }
   await ctx.limiter.reset('signInPerEmail', normalized);
@@ -41,6 +44,8 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
     throw new AppError('auth/password-expired', 'Your password has expired; reset it to sign in');
   }
 
+  await requireSecondFactor(ctx, user, { flow: 'password', mfaCode: input.mfaCode });
+
   const now = ctx.clock.now();
   const patch: Parameters<typeof updateUser>[2] = { last_sign_in_at: now };
   // Parameters changed since this hash was made: upgrade it now that we hold the plaintext.
@@ -49,5 +54,6 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
     await updateUser(trx, user.id, patch);
     return insertNewSession(ctx, trx, user.id, meta);
   });
+  await recordAudit(ctx, { event: 'user.signed_in', userId: user.id, sessionId: session.sessionId, actor: 'user', meta, details: { method: 'password' } });
   return tokenPair(ctx, user, session);
 }

@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import { uuidv7 } from '../crypto/random.js';
 import { isUniqueViolation } from '../db/constraint-error.js';
@@ -53,6 +54,7 @@ export async function signUpWithPassword(ctx: AppContext, input: PasswordSignUpI
       await insertAccount(trx, { id: uuidv7(now), user_id: user.id, provider: 'email', provider_account_id: normalized, email, created_at: now });
       return insertNewSession(ctx, trx, user.id, meta);
     });
+    await recordAudit(ctx, { event: 'user.signed_up', userId: user.id, sessionId: session.sessionId, actor: 'user', meta, details: { method: 'password' } });
     return tokenPair(ctx, user, session);
   } catch (error) {
     // Two sign-ups racing for one address: the partial unique index decides, the loser gets the 409.

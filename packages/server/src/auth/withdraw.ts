@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import type { UsersTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
@@ -18,6 +19,7 @@ export async function withdrawUser(ctx: AppContext, user: UsersTable): Promise<v
     await revokeAllSessions(ctx, user.id, 'account_deleted', trx);
     await deleteAccountsOfUser(trx, user.id);
     await updateUser(trx, user.id, { deleted_at: now, updated_at: now, password_hash: null });
+    await recordAudit(ctx, { event: 'user.deleted', userId: user.id, actor: 'user' }, trx);
   });
   ctx.cache.forgetUser(user.id);
 }

@@ -1,9 +1,21 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m0001 from './migrations/0001_foundation.js';
+import * as m0002 from './migrations/0002_audit_log.js';
+import * as m0003 from './migrations/0003_email_flows.js';
+import * as m0004 from './migrations/0004_oauth_mfa.js';
+import * as m0005 from './migrations/0005_users_orgs.js';
+import * as m0006 from './migrations/0006_data_tables.js';
+import * as m0007 from './migrations/0007_mcp_oauth.js';
 
 /** Numbered migrations, listed by hand: works the same from src/ (tests) and dist/ (CLI). */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_audit_log': m0002,
+  '0003_email_flows': m0003,
+  '0004_oauth_mfa': m0004,
+  '0005_users_orgs': m0005,
+  '0006_data_tables': m0006,
+  '0007_mcp_oauth': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

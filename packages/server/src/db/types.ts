@@ -1,4 +1,11 @@
 import type { Generated } from 'kysely';
+import type { AuditTables } from '../audit/tables.js';
+import type { DataTables } from '../data/tables.js';
+import type { EmailFlowsTables } from '../email-flows/tables.js';
+import type { McpTables } from '../mcp/tables.js';
+import type { MfaTables } from '../mfa/tables.js';
+import type { OauthTables } from '../oauth/tables.js';
+import type { UsersTables } from '../users/tables.js';
 
 /**
  * Row types. Times are epoch milliseconds (BIGINT) on both dialects: one comparison semantics,
@@ -103,7 +110,8 @@ export interface RateLimitsTable {
   expire: number | null;
 }
 
-export interface Database {
+/** Every table: the foundation's below, each capability's in its own tables.ts. */
+export interface Database extends AuditTables, EmailFlowsTables, OauthTables, MfaTables, UsersTables, DataTables, McpTables {
   users: UsersTable;
   accounts: AccountsTable;
   sessions: SessionsTable;

@@ -62,7 +62,8 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       config: { auth: 'user' },
       schema: { operationId: 'signOut', tags, summary: 'A07 — end this session', response: { 200: MessageResponse, ...errorResponses(401) } },
       handler: async (request) => {
-        await revokeSession(ctx, currentUser(request).session.id, 'signed_out');
+        const { session } = currentUser(request);
+        await revokeSession(ctx, session, 'signed_out', requestMeta(request));
         return { message: 'Signed out' };
       },
     });
@@ -104,7 +105,7 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         if (!target || target.user_id !== user.id || target.revoked_at !== null || target.expires_at <= ctx.clock.now()) {
           throw new AppError('auth/session-not-found', 'Session not found');
         }
-        await revokeSession(ctx, target.id, 'ended_by_user');
+        await revokeSession(ctx, { id: target.id, userId: target.user_id }, 'ended_by_user', requestMeta(request));
         return { message: 'Session ended' };
       },
     });

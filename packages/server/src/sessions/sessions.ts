@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { randomToken, uuidv7 } from '../crypto/random.js';
@@ -117,6 +118,9 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
       // Reuse of a rotated token: assume theft and end every session of the user (auth-api.md §4.1, §16.4).
       const count = await revokeUserSessions(trx, retired.user_id, 'refresh_token_reuse', now);
       revokedUser = retired.user_id;
+      const audit = { userId: retired.user_id, sessionId: retired.session_id, actor: 'system', meta };
+      await recordAudit(ctx, { ...audit, event: 'session.refresh_reuse_detected', outcome: 'failure' }, trx);
+      await recordAudit(ctx, { ...audit, event: 'session.revoked', details: { reason: 'refresh_token_reuse', count } }, trx);
       ctx.log.warn({ userId: retired.user_id, sessionId: retired.session_id, revoked: count }, 'refresh token reuse detected');
       return invalidRefresh();
     });
@@ -125,16 +129,21 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
   }
 }
 
-export async function revokeSession(ctx: AppContext, sessionId: string, reason: string): Promise<boolean> {
-  const result = await revokeSessionRow(ctx.db, sessionId, reason, ctx.clock.now());
-  ctx.cache.forgetSession(sessionId);
-  return Number(result.numUpdatedRows) === 1;
+export async function revokeSession(ctx: AppContext, session: { id: string; userId: string }, reason: string, meta?: RequestMeta): Promise<boolean> {
+  const result = await revokeSessionRow(ctx.db, session.id, reason, ctx.clock.now());
+  ctx.cache.forgetSession(session.id);
+  const revoked = Number(result.numUpdatedRows) === 1;
+  if (revoked) {
+    await recordAudit(ctx, { event: 'session.revoked', userId: session.userId, sessionId: session.id, actor: 'user', meta, details: { reason, count: 1 } });
+  }
+  return revoked;
 }
 
 /** Revoke every session of a user; pass a transaction to make it part of a larger write. */
-export async function revokeAllSessions(ctx: AppContext, userId: string, reason: string, db: Db = ctx.db): Promise<number> {
+export async function revokeAllSessions(ctx: AppContext, userId: string, reason: string, db: Db = ctx.db, actor = 'user'): Promise<number> {
   const count = await revokeUserSessions(db, userId, reason, ctx.clock.now());
   ctx.cache.forgetUser(userId);
+  await recordAudit(ctx, { event: 'session.revoked', userId, actor, details: { reason, count } }, db);
   return count;
 }
 

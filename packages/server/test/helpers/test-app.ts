@@ -95,7 +95,7 @@ export async function createTestApp(
         remoteAddress: request.ip,
         ...(request.body === undefined ? {} : typeof request.body === 'string' ? { payload: request.body } : { payload: request.body as object }),
       });
-      let body: unknown = raw.body;
+      let body: any = raw.body;
       if ((raw.headers['content-type'] ?? '').toString().includes('json')) body = raw.json();
       return { status: raw.statusCode, body, headers: raw.headers, raw };
     },

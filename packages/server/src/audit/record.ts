@@ -1,0 +1,56 @@
+import type { AppContext } from '../context.js';
+import { uuidv7 } from '../crypto/random.js';
+import type { Db } from '../db/transaction.js';
+import type { RequestMeta } from '../http/request-meta.js';
+import { insertAuditEvent } from './queries.js';
+
+/** `noun.verb` events of decisions.md §6. */
+export type AuditEvent =
+  | 'user.signed_up'
+  | 'user.signed_in'
+  | 'user.sign_in_failed'
+  | 'session.refresh_reuse_detected'
+  | 'session.revoked'
+  | 'password.changed'
+  | 'password.reset'
+  | 'email.verified'
+  | 'magic_link.used'
+  | 'api_key.created'
+  | 'api_key.revoked'
+  | (string & {});
+
+export interface AuditInput {
+  event: AuditEvent;
+  outcome?: 'success' | 'failure';
+  userId?: string | null;
+  sessionId?: string | null;
+  actor?: string | null;
+  meta?: Partial<RequestMeta>;
+  /** Structured, secret-free detail (reason, count, provider…). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Append one security event (ASVS 7.2). Pass a transaction to make it part of the action's write;
+ * without one, a failure to record is logged and never fails the user's request.
+ */
+export async function recordAudit(ctx: Pick<AppContext, 'db' | 'clock' | 'log'>, input: AuditInput, db?: Db): Promise<void> {
+  const now = ctx.clock.now();
+  const write = insertAuditEvent(db ?? ctx.db, {
+    id: uuidv7(now),
+    event: input.event,
+    outcome: input.outcome ?? 'success',
+    user_id: input.userId ?? null,
+    session_id: input.sessionId ?? null,
+    actor: input.actor ?? null,
+    ip: input.meta?.ip ?? null,
+    user_agent: input.meta?.userAgent ?? null,
+    details: input.details ? JSON.stringify(input.details) : null,
+    created_at: now,
+  });
+  if (db) {
+    await write;
+    return;
+  }
+  await write.catch((error) => ctx.log.error({ err: error, event: input.event }, 'could not record audit event'));
+}

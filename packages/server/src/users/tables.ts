@@ -1,0 +1,3 @@
+/** Row types of the users capability's tables (its migration in db/migrations/). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface UsersTables {}
