@@ -119,6 +119,46 @@ export class SigningKeys {
     return claims;
   }
 
+  /**
+   * MCP access tokens (decisions.md §7): same keys, `typ: "mcp+at"`, `aud` = `<LATCH_PUBLIC_URL>/mcp`, so
+   * verifyAccessToken (aud `latch`, typ `access`) refuses them on /v1 and this refuses /v1 tokens.
+   */
+  async signMcpAccessToken(input: { userId: string; grantId: string; clientId: string; scope: string; ttlSeconds: number }): Promise<string> {
+    if (!this.current) throw new Error('signing keys are not loaded');
+    const now = Math.floor(this.clock.now() / 1000);
+    return new SignJWT({ typ: 'mcp+at', scope: input.scope, client_id: input.clientId, gid: input.grantId, org_id: 'default' })
+      .setProtectedHeader({ alg: ALG, kid: this.current.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(`${this.issuer}/mcp`)
+      .setSubject(input.userId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + input.ttlSeconds)
+      .setJti(randomHex(16))
+      .sign(this.current.key);
+  }
+
+  async verifyMcpAccessToken(token: string): Promise<JWTPayload & { sub: string; gid: string; scope: string; client_id: string; exp: number }> {
+    if (token.length > 4096 || token.split('.').length !== 3) throw new AppError('auth/invalid-token', 'Access token is not valid');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
+        algorithms: [ALG],
+        issuer: this.issuer,
+        audience: `${this.issuer}/mcp`,
+        currentDate: new Date(this.clock.now()),
+        clockTolerance: 0,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new AppError('auth/token-expired', 'Access token has expired');
+      throw new AppError('auth/invalid-token', 'Access token is not valid', undefined, { cause: error });
+    }
+    if (payload.typ !== 'mcp+at' || typeof payload.gid !== 'string' || typeof payload.scope !== 'string' || typeof payload.client_id !== 'string') {
+      throw new AppError('auth/invalid-token', 'Access token is not valid');
+    }
+    return payload as JWTPayload & { sub: string; gid: string; scope: string; client_id: string; exp: number };
+  }
+
   private async keyFor(kid: string | undefined): Promise<KeyObject> {
     if (!kid) throw new AppError('auth/invalid-token', 'Access token has no key id');
     let entry = this.publicKeys.get(kid);
