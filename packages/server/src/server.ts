@@ -5,6 +5,8 @@ import { buildApp } from './app.js';
 import { openContext, type OpenOptions } from './bootstrap.js';
 import type { Config } from './config/load-config.js';
 import type { AppContext } from './context.js';
+import { MAINTENANCE_JOBS } from './maintenance/jobs.js';
+import { startMaintenance } from './maintenance/scheduler.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -21,6 +23,7 @@ export async function startServer(config: Config, options: OpenOptions & { print
     await ensureStartupKeys(ctx, options.print ?? ((line) => process.stdout.write(`${line}\n`)));
     const app = await buildApp(ctx);
     await app.listen({ host: config.host, port: config.port });
+    const stopMaintenance = startMaintenance(ctx, MAINTENANCE_JOBS);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     let stopping: Promise<void> | undefined;
@@ -29,7 +32,10 @@ export async function startServer(config: Config, options: OpenOptions & { print
       ctx,
       url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
       // Fastify's close lets in-flight requests finish and refuses new ones with 503.
-      stop: () => (stopping ??= app.close().then(() => opened.close())),
+      stop: () => {
+        stopMaintenance();
+        return (stopping ??= app.close().then(() => opened.close()));
+      },
     };
   } catch (error) {
     await opened.close();

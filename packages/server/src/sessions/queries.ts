@@ -113,12 +113,22 @@ export function touchSession(db: Db, id: string, now: number) {
   return db.updateTable('sessions').set({ last_activity_at: now }).where('id', '=', id).execute();
 }
 
-/** Wipe sealed tokens whose reuse interval is over (decisions.md §2: kept only that long). */
-export function wipeExpiredSealedTokens(db: Db, rotatedBefore: number) {
-  return db
+
+export async function wipeSealedTokensRotatedBefore(db: Db, before: number): Promise<number> {
+  const result = await db
     .updateTable('sessions')
     .set({ current_token_sealed: null })
     .where('current_token_sealed', 'is not', null)
-    .where('rotated_at', '<', rotatedBefore)
-    .execute();
+    .where('rotated_at', '<', before)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Sessions that expired, or were revoked, before `before` (retired token hashes go with them). */
+export async function deleteDeadSessions(db: Db, expiredBefore: number, revokedBefore: number): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<', expiredBefore), eb('revoked_at', '<', revokedBefore)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

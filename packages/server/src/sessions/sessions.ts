@@ -84,8 +84,9 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
       const live = await findSessionByRefreshHash(trx, hash, ctx.dialect.rowLocks);
       if (live) {
         const user = await findUserById(trx, live.user_id);
+        // decisions.md §3: the ban is checked before the session state (a ban also revokes sessions).
+        if (user && user.banned_at !== null) return new AppError('auth/account-banned', 'This account is suspended');
         if (!user || user.deleted_at !== null || live.revoked_at !== null) return invalidRefresh();
-        if (user.banned_at !== null) return new AppError('auth/account-banned', 'This account is suspended');
         if (live.expires_at <= now) return new AppError('auth/session-expired', 'Session has expired; sign in again');
         const next = randomToken(32);
         const rotated = await rotateSessionToken(trx, {

@@ -8,7 +8,7 @@ import type { AppContext } from '../../src/context.js';
 import { createLogger } from '../../src/http/logging.js';
 import type { Mailer } from '../../src/mail/mailer.js';
 import { ManualClock } from './clock.js';
-import { createTestDatabase, type DialectName } from './databases.js';
+import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
 
 export const TEST_PK = `pk_${'a1'.repeat(32)}`;
 export const TEST_SK = `sk_${'b2'.repeat(32)}`;
@@ -59,9 +59,10 @@ export interface TestApp {
 
 export async function createTestApp(
   dialect: DialectName,
-  options: { env?: Record<string, string>; clock?: ManualClock; mailer?: Mailer; logLevel?: string } = {},
+  options: { env?: Record<string, string>; clock?: ManualClock; mailer?: Mailer; logLevel?: string; database?: TestDatabase } = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase(dialect);
+  // A given database is shared with other instances (multi-instance tests) and dropped by its owner.
+  const database = options.database ?? (await createTestDatabase(dialect));
   const clock = options.clock ?? new ManualClock();
   const logs: string[] = [];
   const sink = new Writable({
@@ -102,7 +103,7 @@ export async function createTestApp(
     async close() {
       await app.close();
       await opened.close();
-      await database.drop();
+      if (!options.database) await database.drop();
     },
   };
 }
