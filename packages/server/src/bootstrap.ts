@@ -59,6 +59,7 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
     limiter.register('signInPerIp', config.rateLimits.signInPerIp, 'auth/too-many-login-attempts');
     limiter.register('signUpPerIp', config.rateLimits.signUpPerIp, 'auth/too-many-requests');
     limiter.register('refreshPerSession', config.rateLimits.refreshPerSession, 'auth/too-many-requests');
+    limiter.register('passwordChangePerUser', config.rateLimits.passwordChangePerUser, 'auth/too-many-requests');
     if (!config.rateLimitEnabled) log.warn('LATCH_RATE_LIMIT=off: every rate limit is disabled (benchmarks and load tests only)');
 
     const cache = new AuthCache(clock, config.sessionCacheTtl * 1000);

@@ -77,6 +77,19 @@ describe.each(dialects)('A05 /me, A08 withdraw, A12 password change (%s)', (dial
     expect((await signIn(t, user.email, user.password)).status).toBe(200);
   });
 
+  it('A12 budgets wrong current passwords per user: the 6th try is 429 even with the right one', async () => {
+    const user = await signUp(t);
+    for (let i = 0; i < 5; i++) {
+      const res = await t.request('POST', '/v1/auth/password/change', { token: user.accessToken, body: { currentPassword: `Wrong-${i}-Password!`, newPassword: NEW_PASSWORD } });
+      expect(res.body.code).toBe('auth/invalid-password');
+    }
+    const res = await t.request('POST', '/v1/auth/password/change', { token: user.accessToken, body: { currentPassword: user.password, newPassword: NEW_PASSWORD } });
+    expect(res.status).toBe(429);
+    expect(res.body.code).toBe('auth/too-many-requests');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await signIn(t, user.email, user.password)).status).toBe(200);
+  });
+
   it('A08 soft-deletes: tokens die, the email is free again, the row is kept without its password', async () => {
     const user = await signUp(t);
     const res = await t.request('DELETE', '/v1/auth/withdraw', { token: user.accessToken });

@@ -14,6 +14,7 @@ export interface RateLimits {
   signInPerIp: Rate;
   signUpPerIp: Rate;
   refreshPerSession: Rate;
+  passwordChangePerUser: Rate;
 }
 
 export interface Config {
@@ -138,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
       signInPerIp: parseRate(read('LATCH_RATE_SIGNIN_IP') ?? '20/900', 'LATCH_RATE_SIGNIN_IP'),
       signUpPerIp: parseRate(read('LATCH_RATE_SIGNUP_IP') ?? '3/3600', 'LATCH_RATE_SIGNUP_IP'),
       refreshPerSession: parseRate(read('LATCH_RATE_REFRESH_SESSION') ?? '10/60', 'LATCH_RATE_REFRESH_SESSION'),
+      passwordChangePerUser: parseRate(read('LATCH_RATE_PASSWORD_CHANGE_USER') ?? '5/900', 'LATCH_RATE_PASSWORD_CHANGE_USER'),
     },
     passwordHash,
     trustProxy: parseTrustProxy(read('LATCH_TRUST_PROXY') ?? 'false'),
