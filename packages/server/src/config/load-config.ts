@@ -1,5 +1,7 @@
 import { ConfigError } from './config-error.js';
-import { parseDuration, parseRate, type Rate } from './parse.js';
+import { parseDuration, parseRate, shown, type Rate } from './parse.js';
+import { parseMfaConfig, type MfaConfig } from '../mfa/mfa-config.js';
+import { parseOauthConfig, type OauthConfig } from '../oauth/oauth-config.js';
 
 export { ConfigError };
 
@@ -15,6 +17,10 @@ export interface RateLimits {
   signUpPerIp: Rate;
   refreshPerSession: Rate;
   passwordChangePerUser: Rate;
+  /** Wrong MFA codes per user (auth-api.md §10: 5 per 5 min). */
+  mfaAttemptsPerUser: Rate;
+  /** A21 look-ups per IP (auth-api.md OP-23: 30 per minute). */
+  accountsCheckPerIp: Rate;
 }
 
 export interface Config {
@@ -48,13 +54,18 @@ export interface Config {
   bodyLimit: number;
   /** LATCH_MCP_ANONYMOUS_DOCS: search_docs and get_context on /mcp without a token (decisions.md §6). */
   mcpAnonymousDocs: boolean;
+  /** LATCH_GOOGLE_* / LATCH_GITHUB_* (config.md) and LATCH_ACCOUNTS_CHECK. */
+  oauth: OauthConfig;
+  /** LATCH_MFA_ISSUER, LATCH_MFA_DISABLE_REQUIRES_CODE. */
+  mfa: MfaConfig;
 }
 
 
 type Env = Record<string, string | undefined>;
 
-// OWASP Password Storage Cheat Sheet minimum for argon2id (m=19 MiB, t=2, p=1).
-const OWASP_MIN: PasswordHashParams = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+// OWASP Password Storage Cheat Sheet: five argon2id settings of equal strength (memory KiB, iterations);
+// production refuses anything weaker than all of them (config.md LATCH_PASSWORD_HASH).
+const OWASP_ARGON2ID: Array<[memoryCost: number, timeCost: number]> = [[47104, 1], [19456, 2], [12288, 3], [9216, 4], [7168, 5]];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const KEY_PATTERN = { publishable: /^pk_[a-fA-F0-9]{64}$/, secret: /^sk_[a-fA-F0-9]{64}$/ };
 
@@ -68,10 +79,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const port = integer(read('LATCH_PORT') ?? '8080', 'LATCH_PORT', 0, 65535);
   const publicUrl = httpUrl(read('LATCH_PUBLIC_URL') ?? `http://localhost:${port}`, 'LATCH_PUBLIC_URL').replace(/\/$/, '');
-  const databaseUrl = read('LATCH_DATABASE_URL') ?? 'file:./.latch/latch.db';
-  if (!/^(file:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
-    throw new ConfigError('LATCH_DATABASE_URL', 'must start with file: (SQLite) or postgres:// (PostgreSQL)');
-  }
+  const databaseUrl = parseDatabaseUrl(read('LATCH_DATABASE_URL') ?? 'file:./.latch/latch.db');
   const redisUrl = optionalUrl(read('LATCH_REDIS_URL'), 'LATCH_REDIS_URL', ['redis:', 'rediss:']);
   const smtpUrl = optionalUrl(read('LATCH_SMTP_URL'), 'LATCH_SMTP_URL', ['smtp:', 'smtps:']);
 
@@ -84,8 +92,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const passwordHash = parseArgon2(read('LATCH_PASSWORD_HASH') ?? 'argon2id:m=19456,t=2,p=1');
-  if (production && (passwordHash.memoryCost < OWASP_MIN.memoryCost || passwordHash.timeCost < OWASP_MIN.timeCost)) {
-    throw new ConfigError('LATCH_PASSWORD_HASH', 'is below the OWASP minimum (m=19456,t=2,p=1) in production');
+  if (production && !OWASP_ARGON2ID.some(([m, t]) => passwordHash.memoryCost >= m && passwordHash.timeCost >= t)) {
+    throw new ConfigError('LATCH_PASSWORD_HASH', 'is below the OWASP minimum in production (e.g. m=19456,t=2,p=1 or m=47104,t=1,p=1)');
   }
 
   const rateLimit = read('LATCH_RATE_LIMIT') ?? 'on';
@@ -111,7 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     : [origin, 'http://localhost:*'];
   for (const entry of allowedRedirectUrls) {
     if (!/^https?:\/\/[^/\s]+/.test(entry)) {
-      throw new ConfigError('LATCH_ALLOWED_REDIRECT_URLS', `"${entry}" is not an http(s) origin or URL prefix`);
+      throw new ConfigError('LATCH_ALLOWED_REDIRECT_URLS', `${shown(entry)} is not an http(s) origin or URL prefix`);
     }
   }
 
@@ -123,7 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     redisUrl,
     smtpUrl,
-    mailFrom: read('LATCH_MAIL_FROM') ?? 'Latch <no-reply@localhost>',
+    mailFrom: parseMailFrom(read('LATCH_MAIL_FROM') ?? 'Latch <no-reply@localhost>'),
     allowedRedirectUrls,
     accessTokenTtl: integer(read('LATCH_ACCESS_TOKEN_TTL') ?? '3600', 'LATCH_ACCESS_TOKEN_TTL', 1),
     refreshTokenTtl: integer(read('LATCH_REFRESH_TOKEN_TTL') ?? '604800', 'LATCH_REFRESH_TOKEN_TTL', 1),
@@ -140,7 +148,11 @@ export function loadConfig(env: Env = process.env): Config {
       signUpPerIp: parseRate(read('LATCH_RATE_SIGNUP_IP') ?? '3/3600', 'LATCH_RATE_SIGNUP_IP'),
       refreshPerSession: parseRate(read('LATCH_RATE_REFRESH_SESSION') ?? '10/60', 'LATCH_RATE_REFRESH_SESSION'),
       passwordChangePerUser: parseRate(read('LATCH_RATE_PASSWORD_CHANGE_USER') ?? '5/900', 'LATCH_RATE_PASSWORD_CHANGE_USER'),
+      mfaAttemptsPerUser: parseRate(read('LATCH_RATE_MFA_USER') ?? '5/300', 'LATCH_RATE_MFA_USER'),
+      accountsCheckPerIp: parseRate(read('LATCH_RATE_ACCOUNTS_CHECK_IP') ?? '30/60', 'LATCH_RATE_ACCOUNTS_CHECK_IP'),
     },
+    oauth: parseOauthConfig(read),
+    mfa: parseMfaConfig(read),
     passwordHash,
     trustProxy: parseTrustProxy(read('LATCH_TRUST_PROXY') ?? 'false'),
     dataDir,
@@ -153,7 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 function integer(value: string, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `"${value}" is not a whole number`);
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `${shown(value)} is not a whole number`);
   const n = Number(value);
   if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
   return n;
@@ -170,10 +182,36 @@ function httpUrl(value: string, name: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(name, `"${value}" is not a URL`);
+    throw new ConfigError(name, `${shown(value)} is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
   return url.toString();
+}
+
+/** `file:PATH` = SQLite (`file::memory:` for tests), `postgres://…` = PostgreSQL; nothing else. */
+function parseDatabaseUrl(value: string): string {
+  if (value.startsWith('file:')) {
+    if (value.length === 'file:'.length) throw new ConfigError('LATCH_DATABASE_URL', 'file: needs a path, e.g. file:./.latch/latch.db');
+    return value;
+  }
+  if (!/^postgres(ql)?:\/\//.test(value)) {
+    throw new ConfigError('LATCH_DATABASE_URL', 'must start with file: (SQLite) or postgres:// (PostgreSQL)');
+  }
+  try {
+    new URL(value);
+  } catch {
+    // The value may hold a password: never repeat it.
+    throw new ConfigError('LATCH_DATABASE_URL', 'is not a valid postgres:// URL');
+  }
+  return value;
+}
+
+/** `Name <address>` or a bare address: a From header nodemailer can send. */
+function parseMailFrom(value: string): string {
+  if (!/^([^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(value)) {
+    throw new ConfigError('LATCH_MAIL_FROM', `${shown(value)} is not an address like "Latch <no-reply@example.com>"`);
+  }
+  return value;
 }
 
 function optionalUrl(value: string | undefined, name: string, protocols: string[]): string | undefined {
