@@ -47,7 +47,7 @@ function unknownMethod(method: string, known: Map<string, unknown>): AppError {
 export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post('/email/signup', {
-      config: { auth: 'key' },
+      config: { auth: 'public' },
       schema: {
         operationId: 'signUp',
         tags,
@@ -63,7 +63,7 @@ export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     });
 
     app.post('/email/signin', {
-      config: { auth: 'key' },
+      config: { auth: 'public' },
       schema: {
         operationId: 'signIn',
         tags,

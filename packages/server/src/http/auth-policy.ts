@@ -11,11 +11,14 @@ import { familyOf } from './route-family.js';
 /**
  * Every route declares who may call it (STYLE §5):
  * - `none`: no API key (health, JWKS, OpenAPI, the browser-navigated GETs of auth-api.md §1.3)
- * - `key`: a publishable or secret key; a JWT, when sent, is verified and attached
+ * - `public`: a publishable or secret key; the Authorization header is not read at all, so a client
+ *   whose interceptor attaches an expired token to sign-in or refresh is not locked out of them
+ * - `key`: a publishable or secret key; a JWT, when sent, is verified and attached (a bad one is a 401,
+ *   never a silent downgrade to anonymous)
  * - `user`: a key and a valid access token (the secret key alone does not act as a user, §1.1)
  * - `admin`: the secret key, or a publishable key with an admin-role access token (decisions.md §5)
  */
-export type AuthPolicy = 'none' | 'key' | 'user' | 'admin';
+export type AuthPolicy = 'none' | 'public' | 'key' | 'user' | 'admin';
 
 export interface Caller {
   key?: VerifiedKey;
@@ -33,7 +36,7 @@ declare module 'fastify' {
   }
 }
 
-const POLICIES = new Set<AuthPolicy>(['none', 'key', 'user', 'admin']);
+const POLICIES = new Set<AuthPolicy>(['none', 'public', 'key', 'user', 'admin']);
 // A request without X-API-Key behaves as if it carried the publishable key (decisions.md §6).
 const IMPLICIT_PUBLISHABLE: VerifiedKey = { id: 'implicit', type: 'publishable', scopes: null };
 
@@ -61,7 +64,7 @@ async function resolveCaller(ctx: AppContext, request: FastifyRequest, policy: A
 
   const authorization = request.headers.authorization;
   const family = familyOf(request.url);
-  if (authorization !== undefined) {
+  if (authorization !== undefined && policy !== 'public') {
     const { claims, session, user } = await authenticateBearer(ctx, authorization);
     Object.assign(request.caller, { claims, session, user });
   }

@@ -47,7 +47,7 @@ function presentSession(row: SessionRow, currentSid: string) {
 export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post('/refresh', {
-      config: { auth: 'key' },
+      config: { auth: 'public' },
       schema: {
         operationId: 'refreshToken',
         tags,

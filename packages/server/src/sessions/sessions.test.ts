@@ -54,6 +54,15 @@ describe.each(dialects)('A06 refresh, A07 sign-out, A13 list, A14 end (%s)', (di
     expect(res.body.code).toBe(code);
   });
 
+  it('A06 and A02 ignore a stale Authorization header that a client interceptor attached', async () => {
+    const user = await signUp(t);
+    const headers = { authorization: 'Bearer expired.or.garbage' };
+    const res = await t.request('POST', '/v1/auth/refresh', { body: { refreshToken: user.refreshToken }, headers });
+    expect(res.status).toBe(200);
+    const signin = await t.request('POST', '/v1/auth/email/signin', { body: { method: 'password', email: user.email, password: user.password }, headers });
+    expect(signin.status).toBe(200);
+  });
+
   it('A06 needs no Authorization header but does need the API key', async () => {
     const user = await signUp(t);
     const res = await t.request('POST', '/v1/auth/refresh', { body: { refreshToken: user.refreshToken }, key: null });
