@@ -60,6 +60,8 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
     limiter.register('signUpPerIp', config.rateLimits.signUpPerIp, 'auth/too-many-requests');
     limiter.register('refreshPerSession', config.rateLimits.refreshPerSession, 'auth/too-many-requests');
     limiter.register('passwordChangePerUser', config.rateLimits.passwordChangePerUser, 'auth/too-many-requests');
+    limiter.register('mfaAttemptsPerUser', config.rateLimits.mfaAttemptsPerUser, 'auth/too-many-requests');
+    limiter.register('accountsCheckPerIp', config.rateLimits.accountsCheckPerIp, 'auth/too-many-requests');
     if (!config.rateLimitEnabled) log.warn('LATCH_RATE_LIMIT=off: every rate limit is disabled (benchmarks and load tests only)');
 
     const cache = new AuthCache(clock, config.sessionCacheTtl * 1000);
