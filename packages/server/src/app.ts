@@ -15,7 +15,8 @@ import { userRoutes } from './users/routes.js';
 import type { AppContext } from './context.js';
 import { uuidv7 } from './crypto/random.js';
 import { installAuthPolicy } from './http/auth-policy.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { installErrorHandling, onFrameworkError } from './http/error-handler.js';
+import { installJsonBody } from './http/json-body.js';
 import { ErrorResponse, TokenResponse } from './http/schemas.js';
 import { systemRoutes } from './http/system-routes.js';
 import { buildValidatorCompiler } from './http/validation.js';
@@ -38,10 +39,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { coerceTypes: false } },
     routerOptions: { maxParamLength: 256 },
+    frameworkErrors: onFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: any other body type is a 415 (decisions.md §3), not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
+  installJsonBody(app);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   app.setValidatorCompiler(buildValidatorCompiler(SHARED_SCHEMAS));
 

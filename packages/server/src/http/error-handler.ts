@@ -5,6 +5,8 @@ import { sendError } from '../errors/render.js';
 import { validationCode } from './route-family.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+// Kept in step with the CORS registration in app.ts (auth-api.md §1.2); the CORS e2e test checks both paths.
+const EXPOSED_HEADERS = 'Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-Request-Id';
 
 /**
  * Every failure leaves through here as the §3.1 envelope: validation, unknown routes, wrong methods,
@@ -42,6 +44,24 @@ export function installErrorHandling(app: FastifyInstance): void {
     else if (appError.cause) request.log.debug({ err: appError.cause }, appError.code);
     return sendError(reply, appError);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: a path that does not percent-decode or a parameter over the length limit
+ * is refused by the router before any hook runs, so the envelope, the request id and the CORS headers
+ * (auth-api.md §1.2: every response, errors included) are written here.
+ */
+export function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('x-request-id', request.id);
+  reply.header('cache-control', 'no-store');
+  reply.header('access-control-allow-origin', '*');
+  reply.header('access-control-expose-headers', EXPOSED_HEADERS);
+  const url = request.raw.url ?? '';
+  if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendError(reply, new AppError(validationCode(url), 'A path parameter is malformed or too long'));
+  }
+  request.log.error({ err: error }, 'router failure');
+  return sendError(reply, new AppError('common/internal-error', 'Internal server error'));
 }
 
 function toAppError(error: FastifyError | AppError, request: FastifyRequest): AppError {
