@@ -17,6 +17,7 @@ import { uuidv7 } from './crypto/random.js';
 import { installAuthPolicy } from './http/auth-policy.js';
 import { installErrorHandling, onFrameworkError } from './http/error-handler.js';
 import { installJsonBody } from './http/json-body.js';
+import { installRouteCatalog } from './http/route-catalog.js';
 import { ErrorResponse, TokenResponse } from './http/schemas.js';
 import { systemRoutes } from './http/system-routes.js';
 import { buildValidatorCompiler } from './http/validation.js';
@@ -61,6 +62,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     maxAge: 600,
     strictPreflight: false,
   });
+  installRouteCatalog(app);
   installErrorHandling(app);
   installAuthPolicy(app, ctx);
   await app.register(swagger, {
