@@ -59,6 +59,8 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
     limiter.register('signInPerIp', config.rateLimits.signInPerIp, 'auth/too-many-login-attempts');
     limiter.register('signUpPerIp', config.rateLimits.signUpPerIp, 'auth/too-many-requests');
     limiter.register('refreshPerSession', config.rateLimits.refreshPerSession, 'auth/too-many-requests');
+    // MCP dynamic client registration is unauthenticated (RFC 7591): bound it per IP.
+    limiter.register('mcpClientRegistrationPerIp', { points: 30, duration: 3600 }, 'auth/too-many-requests');
     limiter.register('passwordChangePerUser', config.rateLimits.passwordChangePerUser, 'auth/too-many-requests');
     limiter.register('mfaAttemptsPerUser', config.rateLimits.mfaAttemptsPerUser, 'auth/too-many-requests');
     limiter.register('accountsCheckPerIp', config.rateLimits.accountsCheckPerIp, 'auth/too-many-requests');
