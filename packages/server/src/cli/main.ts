@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load-config.js';
 import { runKeys } from './keys.js';
 import { runMigrate } from './migrate.js';
 import { runServe } from './serve.js';
+import { runMcp } from './mcp.js';
 import { runUsers } from './users.js';
 
 const USAGE = `usage: latch <command>
@@ -14,6 +15,7 @@ const USAGE = `usage: latch <command>
   keys list                               prefix, name, type, created, last used
   keys revoke ID|PREFIX
   users create --email E [--role admin|user|guest] [--password P] [--name N]
+  mcp                                     MCP server over stdio (same tools as /mcp, local operator)
 `;
 
 export type Output = { out: (line: string) => void; err: (line: string) => void };
@@ -30,6 +32,8 @@ export async function main(argv: string[], io: Output = stdio, env: NodeJS.Proce
         return await runMigrate(loadConfig(env), io);
       case 'keys':
         return await runKeys(loadConfig(env), rest, io);
+      case 'mcp':
+        return await runMcp(loadConfig(env), rest, io);
       case 'users':
         return await runUsers(loadConfig(env), rest, io);
       case undefined:
