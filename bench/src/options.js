@@ -1,0 +1,86 @@
+// Command-line options of `npm run bench`; pure, so the test can check every refusal.
+import { parseArgs } from 'node:util';
+
+export const CASES = ['signup', 'signin', 'me', 'refresh', 'mixed'];
+export const TARGETS = ['latch-sqlite', 'latch-postgres', 'better-auth-sqlite', 'better-auth-postgres', 'floor', 'argon2'];
+
+export const USAGE = `usage: npm run bench -- [options]
+
+  --duration S       seconds per measured round (default 10)
+  --rounds N         alternating rounds per case; the median round is reported (default 5)
+  --warmup S         unrecorded seconds per system before a case's first round (default 3)
+  --connections N    concurrent keep-alive clients (default 32)
+  --cases LIST       comma-separated: ${CASES.join(', ')} (default: all)
+  --targets LIST     comma-separated: ${TARGETS.join(', ')} (default: all)
+  --out FILE         where the markdown table goes (default bench/RESULTS.md; FILE.json gets the raw rounds)
+  --postgres-url URL server to create the per-run databases on
+                     (default $BENCH_POSTGRES_URL, $LATCH_TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)
+  --cpu-prof LIST    targets to run under node --cpu-prof (profiles in bench/profiles/)
+  --no-build         do not run \`npm run build\` for packages/server first
+  --help
+`;
+
+export class UsageError extends Error {}
+
+function list(value, allowed, name) {
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`--${name} needs at least one of: ${allowed.join(', ')}`);
+  for (const item of items) {
+    if (!allowed.includes(item)) throw new UsageError(`--${name}: unknown "${item}" (known: ${allowed.join(', ')})`);
+  }
+  return items;
+}
+
+function number(value, name, min, max) {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new UsageError(`--${name} must be a number`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+export function parseOptions(argv, env = {}) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        duration: { type: 'string', default: '10' },
+        rounds: { type: 'string', default: '5' },
+        warmup: { type: 'string', default: '3' },
+        connections: { type: 'string', default: '32' },
+        cases: { type: 'string', default: CASES.join(',') },
+        targets: { type: 'string', default: TARGETS.join(',') },
+        out: { type: 'string' },
+        'postgres-url': { type: 'string' },
+        'cpu-prof': { type: 'string', default: '' },
+        'no-build': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+  const v = parsed.values;
+  // Bounded loops only (the workplace's load-test rule): at most 10 minutes per round, 20 rounds.
+  const options = {
+    help: v.help,
+    durationSec: number(v.duration, 'duration', 1, 600),
+    rounds: Math.trunc(number(v.rounds, 'rounds', 1, 20)),
+    warmupSec: number(v.warmup, 'warmup', 0, 120),
+    connections: Math.trunc(number(v.connections, 'connections', 1, 1000)),
+    cases: list(v.cases, CASES, 'cases'),
+    targets: list(v.targets, TARGETS, 'targets'),
+    out: v.out,
+    postgresUrl: v['postgres-url'] ?? env.BENCH_POSTGRES_URL ?? env.LATCH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    cpuProf: v['cpu-prof'] ? list(v['cpu-prof'], TARGETS, 'cpu-prof') : [],
+    build: !v['no-build'],
+  };
+  const host = new URL(options.postgresUrl).hostname;
+  // Loopback only: a load test never leaves this machine.
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
+    throw new UsageError(`--postgres-url must point at this machine (127.0.0.1, localhost or ::1), not ${host}`);
+  }
+  return options;
+}

@@ -1,0 +1,66 @@
+// RESULTS.md: the machine, the settings, the targets, then one table per case.
+import { CASE_INFO } from './cases.js';
+import { medianRound, pairedRatio, targetChecks } from './stats.js';
+
+export const TARGET_LABEL = {
+  'latch-sqlite': 'Latch (SQLite)',
+  'latch-postgres': 'Latch (PostgreSQL)',
+  'better-auth-sqlite': 'Better Auth (SQLite)',
+  'better-auth-postgres': 'Better Auth (PostgreSQL)',
+  floor: 'bare Fastify floor',
+  argon2: 'argon2id alone',
+};
+
+const int = (x) => Math.round(x).toLocaleString('en-US');
+const ms = (x) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(1)) : '–');
+
+/** The reference each case's ratio column compares against. */
+function referenceFor(caseName, target) {
+  if (caseName === 'me' && target.startsWith('latch-')) return 'floor';
+  if ((caseName === 'signin' || caseName === 'signup') && target !== 'argon2') return 'argon2';
+  return undefined;
+}
+
+export function renderReport({ run, rounds }) {
+  const lines = [];
+  lines.push('# Latch benchmark results', '');
+  lines.push(`Run on ${run.date} with \`npm run bench -- ${run.argv.join(' ')}\`.`.replace(' -- .', '.'), '');
+  lines.push('| | |', '| --- | --- |');
+  lines.push(`| machine | ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memory}, ${run.machine.os} |`);
+  lines.push(`| load average (1 min) | ${run.loadBefore} at start, ${run.loadAfter} at the end (other work was running on this shared machine) |`);
+  lines.push(`| software | ${run.software} |`);
+  lines.push(`| Latch | commit ${run.latchCommit}, built from packages/server |`);
+  lines.push(
+    `| method | ${run.options.connections} keep-alive connections over loopback (autocannon, no pipelining); ` +
+      `${run.options.rounds} alternating rounds of ${run.options.durationSec} s per case after ${run.options.warmupSec} s of warm-up; ` +
+      'the median round is shown; ratios are the median of per-round ratios (A/B in the same round) |',
+  );
+  lines.push(`| password hashing | Latch and the ceiling: argon2id m=19456, t=2, p=1 (Latch's default) on the libuv pool (${run.threads} threads); Better Auth: its default (scrypt N=16384, r=16, p=1) |`);
+  lines.push('');
+
+  const checks = targetChecks(rounds);
+  if (checks.length > 0) {
+    lines.push('## Targets', '', '| check | measured | target | |', '| --- | --- | --- | --- |');
+    for (const c of checks) lines.push(`| ${c.label} | ${c.measured} | ${c.target} | ${c.pass ? 'met' : '**missed**'} |`);
+    lines.push('');
+  }
+
+  lines.push('## Results', '');
+  lines.push('| case | system | req/s | p50 ms | p99 ms | ratio | req/s in each round |');
+  lines.push('| --- | --- | ---: | ---: | ---: | --- | --- |');
+  for (const [caseName, byTarget] of Object.entries(rounds)) {
+    for (const [target, list] of Object.entries(byTarget)) {
+      const m = medianRound(list);
+      const ref = referenceFor(caseName, target);
+      const paired = ref && byTarget[ref] ? pairedRatio(list, byTarget[ref]) : undefined;
+      const ratio = paired ? `${(paired.ratio * 100).toFixed(0)} % of ${TARGET_LABEL[ref]}` : '';
+      const name = target === 'argon2' ? `argon2id ${CASE_INFO[caseName].ceilingOp} alone` : TARGET_LABEL[target];
+      lines.push(`| ${CASE_INFO[caseName].title} | ${name} | ${int(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${ratio} | ${list.map((r) => int(r.rps)).join(', ')} |`);
+    }
+  }
+  lines.push('');
+  lines.push('Every request of every round (warm-up included) answered 2xx with the expected body; a run with any failure is not reported.');
+  lines.push('The load generator runs on the same 2 cores as the server under test, so absolute numbers are a lower bound; the ratios are the comparable part.');
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,52 @@
+// The sign-in ceiling: argon2id alone at Latch's parameters, on the libuv pool Latch's hashes run on
+// (@node-rs/argon2 queues its work there; the pool size is UV_THREADPOOL_SIZE, 4 by default). The queue
+// is kept as deep as the load generator keeps Latch's (one operation per connection), so the pool never
+// idles, exactly as under the sign-in load.
+import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { serveChild } from './child.js';
+
+function parseParams(text) {
+  const match = /^argon2id:m=(\d+),t=(\d+),p=(\d+)$/.exec(text);
+  if (!match) throw new Error(`bad argon2 parameters "${text}"`);
+  return { algorithm: Algorithm.Argon2id, memoryCost: Number(match[1]), timeCost: Number(match[2]), parallelism: Number(match[3]) };
+}
+
+const params = parseParams(process.env.BENCH_ARGON2 ?? 'argon2id:m=19456,t=2,p=1');
+const password = (process.env.BENCH_PASSWORD ?? 'Correct-Horse-7-Battery!').normalize('NFC');
+let stored;
+
+/** Runs `op` with `inFlight` operations outstanding for `durationMs`; counts the ones that finished in time. */
+async function measure({ op, durationMs, inFlight }) {
+  const latencies = [];
+  const deadline = performance.now() + durationMs;
+  let completed = 0;
+  let failures = 0;
+  const one = op === 'hash' ? () => hash(password, params) : () => verify(stored, password);
+  async function lane() {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        const result = await one();
+        if (op === 'verify' && result !== true) failures++;
+      } catch {
+        failures++;
+      }
+      const t1 = performance.now();
+      if (t1 <= deadline) {
+        completed++;
+        latencies.push(t1 - t0);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  // Only operations finished inside the window count, over the window's length (as for HTTP loads).
+  return { completed, failures, seconds: durationMs / 1000, latencies, threads: Number(process.env.UV_THREADPOOL_SIZE ?? 4) };
+}
+
+await serveChild(
+  async () => {
+    stored = await hash(password, params);
+    return { url: 'argon2:', stop: async () => {} };
+  },
+  (message) => measure(message),
+);

@@ -1,0 +1,36 @@
+// After a run, a server may still be working through requests the load generator abandoned when the
+// round ended (queued password hashes above all). The next system's round must not pay for that, so
+// the driver waits until the finished server's CPU use drops back to idle.
+import { readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+const SAMPLE_MS = 250;
+const IDLE_SHARE = 0.05; // of one core
+const LIMIT_MS = 60_000;
+
+function cpuTicks(pid) {
+  try {
+    // /proc/PID/stat: the command may hold spaces, so count fields from the closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime
+  } catch {
+    return undefined; // not Linux, or the process is gone: nothing to wait for
+  }
+}
+
+/** Resolves once `pid` used under 5 % of a core over a quarter second (bounded at one minute). */
+export async function waitUntilIdle(pid) {
+  const started = Date.now();
+  let last = cpuTicks(pid);
+  if (last === undefined) return 0;
+  while (Date.now() - started < LIMIT_MS) {
+    await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
+    const now = cpuTicks(pid);
+    if (now === undefined) return Date.now() - started;
+    const share = (now - last) / TICKS_PER_SECOND / (SAMPLE_MS / 1000);
+    last = now;
+    if (share < IDLE_SHARE) return Date.now() - started;
+  }
+  throw new Error(`process ${pid} stayed busy for ${LIMIT_MS / 1000} s after its round`);
+}
