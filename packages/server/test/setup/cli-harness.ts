@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { createTestDatabase, type DialectName, type TestDatabase } from '../helpers/databases.js';
+
+export interface CliRun {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+/** `main(argv, io, env)` in-process, with both streams captured line by line. */
+export async function runCli(argv: string[], env: Record<string, string>): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (line) => out.push(line), err: (line) => err.push(line) }, env);
+  return { code, out, err };
+}
+
+/**
+ * A database of its own for CLI tests: a SQLite file in a temp directory (the CLI and the app open it in
+ * turn, as an operator's shell and server would) or a fresh PostgreSQL database; dropped afterwards.
+ */
+export async function cliDatabase(dialect: DialectName): Promise<TestDatabase & { env: Record<string, string> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'latch-cli-'));
+  const removeDir = async () => rmSync(dir, { recursive: true, force: true });
+  let database: TestDatabase;
+  if (dialect === 'sqlite') {
+    database = { url: `file:${join(dir, 'latch.db')}`, drop: removeDir };
+  } else {
+    const pg = await createTestDatabase('postgres');
+    database = { url: pg.url, drop: async () => (await pg.drop(), await removeDir()) };
+  }
+  const env = {
+    LATCH_DATABASE_URL: database.url,
+    LATCH_DATA_DIR: dir,
+    LATCH_SECRET: 'cli-test-secret-0123456789abcdef0123456789',
+    LATCH_PASSWORD_HASH: 'argon2id:m=64,t=1,p=1',
+    LATCH_LOG_LEVEL: 'silent',
+  };
+  return { ...database, env };
+}
