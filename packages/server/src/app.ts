@@ -12,6 +12,7 @@ import { mfaRoutes } from './mfa/routes.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { tableAdminRoutes } from './tables/routes.js';
 import { userRoutes } from './users/routes.js';
+import { avatarUploadRoutes } from './users/avatars/upload-routes.js';
 import type { AppContext } from './context.js';
 import { uuidv7 } from './crypto/random.js';
 import { installAuthPolicy } from './http/auth-policy.js';
@@ -88,6 +89,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(mfaRoutes(ctx), { prefix: '/v1/auth/mfa' });
   await app.register(invitationRoutes(ctx), { prefix: '/v1/auth' });
   await app.register(userRoutes(ctx), { prefix: '/v1/users' });
+  await app.register(avatarUploadRoutes(ctx), { prefix: '/uploads/avatars' });
   await app.register(dataRoutes(ctx), { prefix: '/v1/data' });
   await app.register(tableAdminRoutes(ctx), { prefix: '/v1/admin/tables' });
   await app.register(adminAuditRoutes(ctx), { prefix: '/v1/admin' });

@@ -15,6 +15,7 @@ const USAGE = `usage: latch <command>
   keys list                               prefix, name, type, created, last used
   keys revoke ID|PREFIX
   users create --email E [--role admin|user|guest] [--password P] [--name N]
+  users ban|unban ID|EMAIL               suspend (revokes every session) / lift the suspension
   mcp                                     MCP server over stdio (same tools as /mcp, local operator)
 `;
 

@@ -21,6 +21,8 @@ export interface RateLimits {
   mfaAttemptsPerUser: Rate;
   /** A21 look-ups per IP (auth-api.md OP-23: 30 per minute). */
   accountsCheckPerIp: Rate;
+  /** A22 invitations (each sends an email) per signed-in inviter: 50 per hour. */
+  invitationsPerInviter: Rate;
 }
 
 export interface Config {
@@ -150,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
       passwordChangePerUser: parseRate(read('LATCH_RATE_PASSWORD_CHANGE_USER') ?? '5/900', 'LATCH_RATE_PASSWORD_CHANGE_USER'),
       mfaAttemptsPerUser: parseRate(read('LATCH_RATE_MFA_USER') ?? '5/300', 'LATCH_RATE_MFA_USER'),
       accountsCheckPerIp: parseRate(read('LATCH_RATE_ACCOUNTS_CHECK_IP') ?? '30/60', 'LATCH_RATE_ACCOUNTS_CHECK_IP'),
+      invitationsPerInviter: parseRate(read('LATCH_RATE_INVITATIONS_USER') ?? '50/3600', 'LATCH_RATE_INVITATIONS_USER'),
     },
     oauth: parseOauthConfig(read),
     mfa: parseMfaConfig(read),

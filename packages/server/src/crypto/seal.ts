@@ -25,6 +25,11 @@ export class Sealer {
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   }
 
+  /** A MAC key of its own for `purpose` (e.g. signed upload URLs), never equal to a sealing key. */
+  macKey(purpose: string): Buffer {
+    return this.key(`mac:${purpose}`);
+  }
+
   private key(purpose: string): Buffer {
     let key = this.keys.get(purpose);
     if (!key) {

@@ -1,6 +1,7 @@
-import type { Updateable } from 'kysely';
+import { sql, type SqlBool, type Updateable } from 'kysely';
 import type { Db } from '../db/transaction.js';
 import type { UsersTable } from '../db/types.js';
+import type { UserProfilesTable } from './tables.js';
 
 export type UserRow = UsersTable;
 
@@ -41,4 +42,118 @@ export function insertAccount(db: Db, row: { id: string; user_id: string; provid
 
 export function deleteAccountsOfUser(db: Db, userId: string) {
   return db.deleteFrom('accounts').where('user_id', '=', userId).execute();
+}
+
+// ---- U01 listing (issue 7): every sort walks an index of migration 0005 over live users ----
+
+export type UserSortBy = 'createdAt' | 'updatedAt' | 'name' | 'email' | 'role';
+export type SearchField = 'name' | 'nickname' | 'email';
+
+export interface UserListQuery {
+  /** Case-insensitive substring; matched against `searchFields`. */
+  search?: string;
+  searchFields: SearchField[];
+  sortBy: UserSortBy;
+  direction: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+
+// Column order of each sort = the index's column order, so the database reads it in order and stops
+// after `limit` rows; the trailing id makes pages stable when values tie.
+const SORT_COLUMNS: Record<UserSortBy, Array<'created_at' | 'updated_at' | 'name' | 'email_normalized' | 'role' | 'id'>> = {
+  createdAt: ['created_at', 'id'],
+  updatedAt: ['updated_at', 'id'],
+  name: ['name', 'id'],
+  email: ['email_normalized'],
+  role: ['role', 'created_at', 'id'],
+};
+
+/** LIKE metacharacters in user input match literally (escape character: backslash). */
+export function likeContains(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function liveUsers(db: Db, query: Pick<UserListQuery, 'search' | 'searchFields'>) {
+  let select = db.selectFrom('users').where('deleted_at', 'is', null);
+  if (query.search !== undefined && query.search !== '' && query.searchFields.length > 0) {
+    const pattern = likeContains(query.search);
+    select = select.where((eb) =>
+      eb.or(
+        query.searchFields.map((field) =>
+          field === 'email'
+            ? sql<SqlBool>`${sql.ref('email_normalized')} like ${pattern} escape '\\'`
+            : sql<SqlBool>`lower(${sql.ref(field)}) like ${pattern} escape '\\'`,
+        ),
+      ),
+    );
+  }
+  return select;
+}
+
+export function listLiveUsers(db: Db, query: UserListQuery) {
+  let select = liveUsers(db, query).selectAll();
+  for (const column of SORT_COLUMNS[query.sortBy]) select = select.orderBy(column, query.direction);
+  return select.limit(query.limit).offset(query.offset).execute();
+}
+
+export async function countLiveUsers(db: Db, query: Pick<UserListQuery, 'search' | 'searchFields'>): Promise<number> {
+  const row = await liveUsers(db, query).select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** The SQL of a listing, for the benchmark's query plans. */
+export function compileListLiveUsers(db: Db, query: UserListQuery) {
+  let select = liveUsers(db, query).selectAll();
+  for (const column of SORT_COLUMNS[query.sortBy]) select = select.orderBy(column, query.direction);
+  return select.limit(query.limit).offset(query.offset).compile();
+}
+
+export function findAccountsOfUsers(db: Db, userIds: string[]) {
+  if (userIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom('accounts').selectAll().where('user_id', 'in', userIds).orderBy('created_at').execute();
+}
+
+export function findLiveUser(db: Db, id: string) {
+  return db.selectFrom('users').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+/**
+ * Admins who can still act (live, not banned), locked on PostgreSQL so two concurrent demotions or
+ * deletions serialize and the second sees the first's result (decisions.md §3: last admin).
+ */
+export async function lockActiveAdminIds(db: Db, lock: boolean): Promise<string[]> {
+  const select = db.selectFrom('users').select('id').where('role', '=', 'admin').where('deleted_at', 'is', null).where('banned_at', 'is', null);
+  return (await (lock ? select.forUpdate() : select).execute()).map((row) => row.id);
+}
+
+// ---- profile and settings (U07–U19) ----
+
+export function findProfile(db: Db, userId: string) {
+  return db.selectFrom('user_profiles').selectAll().where('user_id', '=', userId).executeTakeFirst();
+}
+
+export type ProfilePatch = Partial<Omit<UserProfilesTable, 'user_id' | 'created_at' | 'updated_at'>>;
+
+/** Create the row with defaults on first write; later writes change only the patched columns. */
+export function upsertProfile(db: Db, userId: string, patch: ProfilePatch, now: number) {
+  return db
+    .insertInto('user_profiles')
+    .values({ user_id: userId, ...patch, created_at: now, updated_at: now } as UserProfilesTable)
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ ...patch, updated_at: now }))
+    .execute();
+}
+
+export function clearSlug(db: Db, userId: string, now: number) {
+  return db.updateTable('user_profiles').set({ slug: null, updated_at: now }).where('user_id', '=', userId).where('slug', 'is not', null).execute();
+}
+
+// ---- retention (auth-api.md §8.8, OP-27) ----
+
+export function findUsersDeletedBefore(db: Db, before: number, limit: number) {
+  return db.selectFrom('users').select('id').where('deleted_at', 'is not', null).where('deleted_at', '<', before).orderBy('deleted_at').limit(limit).execute();
+}
+
+export function deleteUserRow(db: Db, id: string) {
+  return db.deleteFrom('users').where('id', '=', id).where('deleted_at', 'is not', null).executeTakeFirst();
 }

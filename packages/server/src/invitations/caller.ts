@@ -1,0 +1,17 @@
+import type { FastifyRequest } from 'fastify';
+import type { UsersTable } from '../db/types.js';
+import { AppError } from '../errors/app-error.js';
+
+export interface InvitationsCaller {
+  /** The secret key, or an admin-role JWT (decisions.md §5: "the secret key or an admin may invite to any resource"). */
+  admin: boolean;
+  user?: UsersTable;
+}
+
+/** A22–A24, A27 need a JWT or the secret key; the publishable key alone → 401 auth/unauthorized. */
+export function invitationsCaller(request: FastifyRequest): InvitationsCaller {
+  const { key, user } = request.caller;
+  const secretKey = key?.type === 'secret';
+  if (!secretKey && !user) throw new AppError('auth/unauthorized', 'Authorization: Bearer <accessToken> is required');
+  return { admin: secretKey || user?.role === 'admin', user };
+}
