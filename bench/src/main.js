@@ -13,7 +13,7 @@ import { CASES, parseOptions, USAGE, UsageError } from './options.js';
 import { createDatabase, dropDatabase } from './postgres.js';
 import { startChild } from './processes.js';
 import { renderReport, TARGET_LABEL } from './report.js';
-import { waitUntilIdle } from './settle.js';
+import { cpuTicks, waitUntilIdle } from './settle.js';
 import { failureReasons } from './stats.js';
 import { betterAuthSystem } from './systems/better-auth.js';
 import { floorSystem } from './systems/floor.js';
@@ -22,17 +22,20 @@ import { latchSystem } from './systems/latch.js';
 
 const BENCH = dirname(dirname(fileURLToPath(import.meta.url)));
 const ROOT = dirname(BENCH);
-const DIST = join(ROOT, 'packages', 'server', 'dist');
+const BUILT_DIST = join(ROOT, 'packages', 'server', 'dist');
 // Passes Latch's default policy and common-password list; Better Auth only needs 8+ characters.
 const PASSWORD = 'Correct-Horse-7-Battery!';
 
 class RefusedError extends Error {}
+
+let DIST = BUILT_DIST;
 
 const log = (line) => process.stdout.write(`${line}\n`);
 
 async function main(argv) {
   const options = parseOptions(argv, process.env);
   if (options.help) return log(USAGE);
+  DIST = options.latchDist ? resolve(options.latchDist) : BUILT_DIST;
   if (options.build) {
     log('building packages/server (npm run build) …');
     const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
@@ -72,7 +75,7 @@ async function main(argv) {
       loadAfter: machine.load,
       threads: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
       software: softwareInfo(BENCH, pgVersion),
-      latchCommit: latchCommit(),
+      latch: options.latchDist ? `the build in ${options.latchDist}` : `commit ${latchCommit()}, built from packages/server`,
     };
     const out = resolve(options.out ?? join(BENCH, 'RESULTS.md'));
     writeFileSync(out, renderReport({ run, rounds }));
@@ -180,13 +183,26 @@ async function runCase(caseName, options, targets, children, systems) {
       const record = await measure(target, round, options.durationSec);
       const { latencies, ...kept } = record;
       byTarget[target].push(kept);
-      log(`  round ${round}/${options.rounds} ${TARGET_LABEL[target].padEnd(26)} ${Math.round(record.rps).toString().padStart(7)} req/s   p50 ${record.p50.toFixed(2)} ms   p99 ${record.p99.toFixed(2)} ms`);
+      log(
+        `  round ${round}/${options.rounds} ${TARGET_LABEL[target].padEnd(26)} ${Math.round(record.rps).toString().padStart(7)} req/s` +
+          `   p50 ${record.p50.toFixed(2)} ms   p99 ${record.p99.toFixed(2)} ms   CPU ${record.cpuMsPerRequest.toFixed(3)} ms/req`,
+      );
     }
   }
   return byTarget;
 }
 
+/** One run of one system, with the CPU its process used per successful request (a noise-robust cost). */
 async function measureOnce(caseName, target, durationSec, options, children, systems) {
+  const pid = children[target].pid;
+  const before = cpuTicks(pid);
+  const result = await measureThroughput(caseName, target, durationSec, options, children, systems);
+  const after = cpuTicks(pid);
+  const cpuMsPerRequest = before !== undefined && after !== undefined && result.requests > 0 ? ((after - before) * 10) / result.requests : NaN;
+  return { ...result, cpuMsPerRequest };
+}
+
+async function measureThroughput(caseName, target, durationSec, options, children, systems) {
   if (target === 'argon2') {
     const result = await children.argon2.request({
       type: 'measure',

@@ -17,6 +17,7 @@ export const USAGE = `usage: npm run bench -- [options]
                      (default $BENCH_POSTGRES_URL, $LATCH_TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)
   --cpu-prof LIST    targets to run under node --cpu-prof (profiles in bench/profiles/)
   --no-build         do not run \`npm run build\` for packages/server first
+  --latch-dist DIR   bench another build of Latch (a patched copy of packages/server/dist; implies --no-build)
   --help
 `;
 
@@ -56,6 +57,7 @@ export function parseOptions(argv, env = {}) {
         'postgres-url': { type: 'string' },
         'cpu-prof': { type: 'string', default: '' },
         'no-build': { type: 'boolean', default: false },
+        'latch-dist': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -75,7 +77,8 @@ export function parseOptions(argv, env = {}) {
     out: v.out,
     postgresUrl: v['postgres-url'] ?? env.BENCH_POSTGRES_URL ?? env.LATCH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     cpuProf: v['cpu-prof'] ? list(v['cpu-prof'], TARGETS, 'cpu-prof') : [],
-    build: !v['no-build'],
+    build: !v['no-build'] && !v['latch-dist'],
+    latchDist: v['latch-dist'],
   };
   const host = new URL(options.postgresUrl).hostname;
   // Loopback only: a load test never leaves this machine.

@@ -1,6 +1,6 @@
 // RESULTS.md: the machine, the settings, the targets, then one table per case.
 import { CASE_INFO } from './cases.js';
-import { medianRound, pairedRatio, targetChecks } from './stats.js';
+import { median, medianRound, pairedRatio, targetChecks } from './stats.js';
 
 export const TARGET_LABEL = {
   'latch-sqlite': 'Latch (SQLite)',
@@ -13,6 +13,12 @@ export const TARGET_LABEL = {
 
 const int = (x) => Math.round(x).toLocaleString('en-US');
 const ms = (x) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(1)) : '–');
+
+/** Median over the rounds of the server process's CPU time per successful request. */
+function cpu(list) {
+  const values = list.map((r) => r.cpuMsPerRequest).filter(Number.isFinite);
+  return values.length ? median(values).toFixed(3) : '–';
+}
 
 /** The reference each case's ratio column compares against. */
 function referenceFor(caseName, target) {
@@ -29,7 +35,7 @@ export function renderReport({ run, rounds }) {
   lines.push(`| machine | ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memory}, ${run.machine.os} |`);
   lines.push(`| load average (1 min) | ${run.loadBefore} at start, ${run.loadAfter} at the end (other work was running on this shared machine) |`);
   lines.push(`| software | ${run.software} |`);
-  lines.push(`| Latch | commit ${run.latchCommit}, built from packages/server |`);
+  lines.push(`| Latch | ${run.latch} |`);
   lines.push(
     `| method | ${run.options.connections} keep-alive connections over loopback (autocannon, no pipelining); ` +
       `${run.options.rounds} alternating rounds of ${run.options.durationSec} s per case after ${run.options.warmupSec} s of warm-up; ` +
@@ -46,8 +52,8 @@ export function renderReport({ run, rounds }) {
   }
 
   lines.push('## Results', '');
-  lines.push('| case | system | req/s | p50 ms | p99 ms | ratio | req/s in each round |');
-  lines.push('| --- | --- | ---: | ---: | ---: | --- | --- |');
+  lines.push('| case | system | req/s | p50 ms | p99 ms | CPU ms/req | ratio | req/s in each round |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | --- | --- |');
   for (const [caseName, byTarget] of Object.entries(rounds)) {
     for (const [target, list] of Object.entries(byTarget)) {
       const m = medianRound(list);
@@ -55,11 +61,12 @@ export function renderReport({ run, rounds }) {
       const paired = ref && byTarget[ref] ? pairedRatio(list, byTarget[ref]) : undefined;
       const ratio = paired ? `${(paired.ratio * 100).toFixed(0)} % of ${TARGET_LABEL[ref]}` : '';
       const name = target === 'argon2' ? `argon2id ${CASE_INFO[caseName].ceilingOp} alone` : TARGET_LABEL[target];
-      lines.push(`| ${CASE_INFO[caseName].title} | ${name} | ${int(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${ratio} | ${list.map((r) => int(r.rps)).join(', ')} |`);
+      lines.push(`| ${CASE_INFO[caseName].title} | ${name} | ${int(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${cpu(list)} | ${ratio} | ${list.map((r) => int(r.rps)).join(', ')} |`);
     }
   }
   lines.push('');
   lines.push('Every request of every round (warm-up included) answered 2xx with the expected body; a run with any failure is not reported.');
+  lines.push('CPU ms/req is the user + system CPU time of the server\'s Node process per successful request (PostgreSQL\'s own processes not included): unlike req/s it hardly moves when other work shares the machine.');
   lines.push('The load generator runs on the same 2 cores as the server under test, so absolute numbers are a lower bound; the ratios are the comparable part.');
   lines.push('');
   return lines.join('\n');

@@ -8,7 +8,8 @@ const SAMPLE_MS = 250;
 const IDLE_SHARE = 0.05; // of one core
 const LIMIT_MS = 60_000;
 
-function cpuTicks(pid) {
+/** CPU time used so far by `pid` in clock ticks (1/100 s), or undefined where /proc is not there. */
+export function cpuTicks(pid) {
   try {
     // /proc/PID/stat: the command may hold spaces, so count fields from the closing parenthesis.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

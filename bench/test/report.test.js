@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { renderReport } from '../src/report.js';
+
+const round = (rps, p50 = 1.234, p99 = 12.5) => ({ rps, p50, p99, cpuMsPerRequest: 10_000 / rps });
+const run = {
+  date: '2026-11-29 09:00 UTC',
+  argv: ['--rounds', '2'],
+  options: { connections: 32, rounds: 2, durationSec: 10, warmupSec: 3 },
+  machine: { cpu: 'AMD EPYC', cores: 2, memory: '24 GiB RAM', os: 'Linux 6.1' },
+  loadBefore: '0.50',
+  loadAfter: '2.10',
+  threads: 4,
+  software: 'Node 20.20.2',
+  latch: 'commit abc1234, built from packages/server',
+};
+
+describe('renderReport', () => {
+  const text = renderReport({
+    run,
+    rounds: {
+      signin: { 'latch-sqlite': [round(90), round(95)], argon2: [round(100), round(100)] },
+      me: { 'latch-sqlite': [round(4000), round(5000)], floor: [round(10000), round(9000)] },
+    },
+  });
+
+  it('states the machine, the command and the method', () => {
+    assert.match(text, /Run on 2026-11-29 09:00 UTC with `npm run bench -- --rounds 2`/);
+    assert.match(text, /AMD EPYC, 2 cores, 24 GiB RAM/);
+    assert.match(text, /32 keep-alive connections/);
+  });
+
+  it('lists each target as met or missed', () => {
+    assert.match(text, /\| sign-in on sqlite vs argon2id-only ceiling \| 93 % \(rounds 90 % – 95 %\) \| ≥ 90 % \| met \|/);
+    assert.match(text, /\| \/me on sqlite vs bare-Fastify floor \| 48 % \(rounds 40 % – 56 %\) \| ≥ 50 % \| \*\*missed\*\* \|/);
+  });
+
+  it('shows the median round with its latencies, the ratio and every round', () => {
+    assert.match(text, /\| sign-in \| Latch \(SQLite\) \| 90 \| 1\.23 \| 12\.5 \| 108\.187 \| 93 % of argon2id alone \| 90, 95 \|/);
+    assert.match(text, /\| sign-in \| argon2id verify alone \| 100 \|/);
+    assert.match(text, /\| \/me \(session read\) \| bare Fastify floor \| 9,000 \|/);
+  });
+});

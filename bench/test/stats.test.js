@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { failureReasons, median, medianRound, pairedRatio, targetChecks } from '../src/stats.js';
+
+const rounds = (...rps) => rps.map((value, i) => ({ rps: value, p50: i, p99: i * 10 }));
+
+describe('medianRound', () => {
+  it('returns the middle round of an odd count, whole (its own latencies)', () => {
+    assert.deepEqual(medianRound(rounds(500, 100, 300)), { rps: 300, p50: 2, p99: 20 });
+  });
+  it('returns the lower middle round of an even count', () => {
+    assert.equal(medianRound(rounds(4, 1, 3, 2)).rps, 2);
+  });
+  it('refuses an empty list', () => {
+    assert.throws(() => medianRound([]));
+  });
+});
+
+describe('pairedRatio', () => {
+  it('is the median of the per-round ratios, not the ratio of medians', () => {
+    // Round 2 was slow for both systems alike: pairing keeps that out of the ratio.
+    const a = rounds(100, 50, 100);
+    const b = rounds(200, 100, 400);
+    assert.deepEqual(pairedRatio(a, b), { ratio: 0.5, min: 0.25, max: 0.5 });
+    assert.equal(median([1, 3, 2, 4]), 2.5);
+  });
+});
+
+describe('failureReasons', () => {
+  it('names every failed round and why', () => {
+    const reasons = failureReasons([
+      { case: 'me', target: 'latch-sqlite', round: 1, failed: 0, failures: {} },
+      {
+        case: 'refresh',
+        target: 'latch-postgres',
+        round: 0,
+        failed: 4,
+        failures: { errors: 1, timeouts: 1, statuses: { 401: 2 }, badBodies: 1, samples: ['refresh → 401: {"error":{}}'] },
+      },
+      { case: 'signin', target: 'argon2', round: 3, failed: 2, failures: { operationFailures: 2 } },
+    ]);
+    assert.deepEqual(reasons.map((r) => r.where), ['refresh / latch-postgres / warm-up', 'signin / argon2 / round 3']);
+    assert.equal(reasons[0].what, '1 connection errors (1 timeouts), 2 × HTTP 401, 1 unexpected 2xx bodies');
+    assert.deepEqual(reasons[0].samples, ['refresh → 401: {"error":{}}']);
+    assert.equal(reasons[1].what, '2 failed argon2 operations');
+  });
+});
+
+describe('targetChecks', () => {
+  it('checks the issue targets against paired ratios and the refresh rate', () => {
+    const checks = targetChecks({
+      me: { 'latch-sqlite': rounds(600, 500), floor: rounds(1000, 1000), 'better-auth-sqlite': rounds(100, 250) },
+      signin: { 'latch-sqlite': rounds(95, 80), argon2: rounds(100, 100) },
+      refresh: { 'latch-sqlite': rounds(2999, 3100, 2000) },
+    });
+    const byLabel = Object.fromEntries(checks.map((c) => [c.label, c]));
+    assert.equal(byLabel['/me on sqlite vs bare-Fastify floor'].pass, true); // 55 %
+    assert.equal(byLabel['/me on sqlite vs Better Auth session read (sqlite)'].pass, true); // median(6, 2) = 4×
+    assert.equal(byLabel['sign-in on sqlite vs argon2id-only ceiling'].pass, false); // median(.95, .8) = 87.5 %
+    assert.equal(byLabel['refresh on sqlite'].pass, false); // median round 2,999
+    assert.equal(byLabel['refresh on sqlite'].measured, '2,999 req/s');
+    assert.equal(checks.length, 4); // nothing is claimed for PostgreSQL, which was not run
+  });
+});
