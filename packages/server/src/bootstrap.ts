@@ -65,6 +65,7 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
     limiter.register('mfaAttemptsPerUser', config.rateLimits.mfaAttemptsPerUser, 'auth/too-many-requests');
     limiter.register('accountsCheckPerIp', config.rateLimits.accountsCheckPerIp, 'auth/too-many-requests');
     limiter.register('invitationsPerInviter', config.rateLimits.invitationsPerInviter, 'auth/too-many-requests');
+    limiter.register('dataPerRequester', config.rateLimits.dataPerRequester, 'data/rate-limit-exceeded');
     if (!config.rateLimitEnabled) log.warn('LATCH_RATE_LIMIT=off: every rate limit is disabled (benchmarks and load tests only)');
 
     const cache = new AuthCache(clock, config.sessionCacheTtl * 1000);

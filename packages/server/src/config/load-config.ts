@@ -23,6 +23,8 @@ export interface RateLimits {
   accountsCheckPerIp: Rate;
   /** A22 invitations (each sends an email) per signed-in inviter: 50 per hour. */
   invitationsPerInviter: Rate;
+  /** Data API requests per requester (user id, else client IP): data-and-rls.md §9.3. */
+  dataPerRequester: Rate;
 }
 
 export interface Config {
@@ -153,6 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
       mfaAttemptsPerUser: parseRate(read('LATCH_RATE_MFA_USER') ?? '5/300', 'LATCH_RATE_MFA_USER'),
       accountsCheckPerIp: parseRate(read('LATCH_RATE_ACCOUNTS_CHECK_IP') ?? '30/60', 'LATCH_RATE_ACCOUNTS_CHECK_IP'),
       invitationsPerInviter: parseRate(read('LATCH_RATE_INVITATIONS_USER') ?? '50/3600', 'LATCH_RATE_INVITATIONS_USER'),
+      dataPerRequester: parseRate(read('LATCH_RATE_DATA') ?? '600/60', 'LATCH_RATE_DATA'),
     },
     oauth: parseOauthConfig(read),
     mfa: parseMfaConfig(read),

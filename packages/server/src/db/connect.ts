@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import SQLiteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { registerDataSqlFunctions } from '../data/sqlite-functions.js';
 import { POSTGRES, SQLITE, type DialectFlags } from './dialect.js';
 import type { Database } from './types.js';
 
@@ -40,6 +41,7 @@ function connectSqlite(path: string): DatabaseHandle {
   sqlite.pragma('foreign_keys = ON');
   // Several processes (CLI + server) may open the same file: wait for the lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
+  registerDataSqlFunctions(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, dialect: SQLITE, close: () => db.destroy() };
 }

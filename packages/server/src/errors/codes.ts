@@ -70,6 +70,7 @@ export const ERROR_STATUS = {
   'data/invalid-header': 400,
   'data/rate-limit-exceeded': 429,
   'data/scope-insufficient': 403,
+  'data/system-table-access': 403,
   'data/permission-denied': 403,
   'data/table-not-found': 404,
   'data/not-found': 404,
