@@ -3,21 +3,38 @@ import type { Config } from '../config/load-config.js';
 import { startServer } from '../server.js';
 import type { Output } from './main.js';
 
-/** Runs until SIGTERM/SIGINT, then lets in-flight requests finish before exiting. */
+/**
+ * Runs until SIGTERM/SIGINT, then refuses new connections and lets in-flight requests finish, for at
+ * most LATCH_SHUTDOWN_TIMEOUT seconds (an abandoned upload or an open stream must not keep a deploy
+ * waiting forever). A second signal is not caught: it ends the process at once.
+ */
 export async function runServe(config: Config, io: Output): Promise<number> {
   const log = createLogger(config.logLevel);
   const server = await startServer(config, { log, print: io.out });
   io.out(`Latch is listening on ${server.url} (public URL ${config.publicUrl}, ${server.ctx.dialect.name})`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
       log.info({ signal }, 'shutting down: finishing in-flight requests');
-      server.stop().then(resolve, (error) => {
-        log.error({ err: error }, 'shutdown failed');
-        resolve();
-      });
+      const force = setTimeout(() => {
+        log.warn({ timeoutSeconds: config.shutdownTimeout }, 'shutdown grace period over: closing the remaining connections');
+        server.app.server.closeAllConnections();
+      }, config.shutdownTimeout * 1000);
+      force.unref();
+      server.stop().then(
+        () => {
+          clearTimeout(force);
+          resolve(0);
+        },
+        (error) => {
+          clearTimeout(force);
+          log.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
-  return 0;
 }

@@ -56,6 +56,8 @@ export interface Config {
   /** How long another instance may keep serving a revoked session from its cache (seconds). */
   sessionCacheTtl: number;
   bodyLimit: number;
+  /** Seconds `serve` waits for in-flight requests after SIGTERM/SIGINT before cutting them. */
+  shutdownTimeout: number;
   /** LATCH_MCP_ANONYMOUS_DOCS: search_docs and get_context on /mcp without a token (decisions.md §6). */
   mcpAnonymousDocs: boolean;
   /** LATCH_GOOGLE_* / LATCH_GITHUB_* (config.md) and LATCH_ACCOUNTS_CHECK. */
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     autoMigrate: boolean(read('LATCH_AUTO_MIGRATE') ?? 'true', 'LATCH_AUTO_MIGRATE'),
     sessionCacheTtl: parseDuration(read('LATCH_SESSION_CACHE_TTL') ?? '5', 'LATCH_SESSION_CACHE_TTL'),
     bodyLimit: integer(read('LATCH_BODY_LIMIT') ?? String(1024 * 1024), 'LATCH_BODY_LIMIT', 1024),
+    shutdownTimeout: parseDuration(read('LATCH_SHUTDOWN_TIMEOUT') ?? '10', 'LATCH_SHUTDOWN_TIMEOUT'),
     mcpAnonymousDocs: boolean(read('LATCH_MCP_ANONYMOUS_DOCS') ?? 'false', 'LATCH_MCP_ANONYMOUS_DOCS'),
   };
 }
