@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../test/helpers/clock.js';
+import { dialects } from '../../test/helpers/databases.js';
+import { signIn, signUp } from '../../test/helpers/factories.js';
+import { browserSignIn, startLocalProviders, uniqueIdentity } from '../../test/helpers/oauth-providers.js';
+import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
+
+const CLIENT_CALLBACK = 'http://localhost:3000/oauth/callback';
+
+describe.each(dialects)('account linking A18–A21 (%s)', (dialect) => {
+  let t: TestApp;
+  let providers: Awaited<ReturnType<typeof startLocalProviders>>;
+  const clock = new ManualClock();
+
+  beforeAll(async () => {
+    providers = await startLocalProviders(clock);
+    t = await createTestApp(dialect, { clock, env: { ...providers.env(), LATCH_RATE_ACCOUNTS_CHECK_IP: '3/60' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await providers.stop();
+  });
+
+  async function accounts(token: string) {
+    const res = await t.request('GET', '/v1/auth/accounts', { token });
+    expect(res.status).toBe(200);
+    return res.body;
+  }
+
+  it('links GitHub with a code (A18), lists both methods (A19), and the link signs in', async () => {
+    const user = await signUp(t);
+    const identity = uniqueIdentity('linked', { email: 'someone-else@provider.test' });
+    clock.advance(1000);
+    const code = await providers.github.issueCode(identity, CLIENT_CALLBACK);
+    const res = await t.request('POST', '/v1/auth/accounts', { token: user.accessToken, body: { provider: 'github', code, redirectUri: CLIENT_CALLBACK } });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({});
+
+    const list = await accounts(user.accessToken);
+    expect(list.pagination).toMatchObject({ page: 1, limit: 10, total: 2, totalPages: 1 });
+    expect(list.items.map((a: any) => a.provider)).toEqual(['email', 'github']);
+    const github = list.items[1];
+    expect(github).toMatchObject({ userId: user.id, provider: 'github', providerAccountId: identity.id, email: 'someone-else@provider.test' });
+    expect(github.linkedAt).toBe(github.connectedAt);
+    expect(list.items[0]).toMatchObject({ provider: 'email', providerAccountId: user.email });
+
+    // The provider's email differs from the user's, yet the linked identity signs this user in.
+    providers.github.as(identity);
+    const url = await browserSignIn(t, 'github');
+    expect(url.searchParams.get('isNewUser')).toBe('false');
+    const me = await t.request('GET', '/v1/auth/me', { token: url.searchParams.get('accessToken')! });
+    expect(me.body.id).toBe(user.id);
+  });
+
+  it('links through E1 with link=true: the browser returns with ?linked=true', async () => {
+    const user = await signUp(t);
+    const identity = uniqueIdentity('e1link');
+    providers.google.as(identity);
+    clock.advance(1000);
+    const url = await browserSignIn(t, 'google', { link: true, token: user.accessToken });
+    expect(url.searchParams.get('linked')).toBe('true');
+    expect(url.searchParams.get('accessToken')).toBeNull();
+    expect((await accounts(user.accessToken)).items.map((a: any) => a.provider)).toEqual(['email', 'google']);
+  });
+
+  it('links with a Google ID token and with the configured redirect URI by default (OP-21)', async () => {
+    const user = await signUp(t);
+    const idToken = await providers.google.idToken(uniqueIdentity('idlink'));
+    expect((await t.request('POST', '/v1/auth/accounts', { token: user.accessToken, body: { provider: 'google', idToken } })).status).toBe(201);
+
+    const other = await signUp(t);
+    const code = await providers.github.issueCode(uniqueIdentity('default-uri'), 'http://localhost:8080/v1/auth/github/callback');
+    const res = await t.request('POST', '/v1/auth/accounts', { token: other.accessToken, body: { provider: 'github', code } });
+    expect(res.status).toBe(201);
+    expect(providers.github.tokenRequests.at(-1)?.get('redirect_uri')).toBe('http://localhost:8080/v1/auth/github/callback');
+  });
+
+  it.each([
+    [{ provider: 'facebook', code: 'x' }, 400, 'auth/unsupported-provider'],
+    [{ provider: 'email', code: 'x' }, 400, 'auth/unsupported-provider'],
+    [{ provider: 'github' }, 400, 'auth/validation-error'],
+    [{ provider: 'github', code: 'x', redirectUri: 'https://evil.test/' }, 400, 'auth/invalid-redirect-url'],
+    [{ provider: 'github', code: 'never-issued', redirectUri: CLIENT_CALLBACK }, 401, 'auth/invalid-oauth-code'],
+  ])('A18 %j → %i %s', async (body, status, code) => {
+    const user = await signUp(t);
+    const res = await t.request('POST', '/v1/auth/accounts', { token: user.accessToken, body });
+    expect(res.status).toBe(status);
+    expect(res.body.code).toBe(code);
+  });
+
+  it('A18 needs a JWT', async () => {
+    const res = await t.request('POST', '/v1/auth/accounts', { body: { provider: 'github', code: 'x' } });
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('auth/unauthorized');
+  });
+
+  it('the same identity twice, or a second account of one provider, is 409 auth/account-already-linked', async () => {
+    const user = await signUp(t);
+    const identity = uniqueIdentity('twice');
+    const first = await providers.github.issueCode(identity, CLIENT_CALLBACK);
+    expect((await t.request('POST', '/v1/auth/accounts', { token: user.accessToken, body: { provider: 'github', code: first, redirectUri: CLIENT_CALLBACK } })).status).toBe(201);
+    for (const next of [identity, uniqueIdentity('second')]) {
+      const code = await providers.github.issueCode(next, CLIENT_CALLBACK);
+      const res = await t.request('POST', '/v1/auth/accounts', { token: user.accessToken, body: { provider: 'github', code, redirectUri: CLIENT_CALLBACK } });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('auth/account-already-linked');
+    }
+  });
+
+  it('unlinks a social account (A20), refuses the last method, and unlinking email drops the password', async () => {
+    const user = await signUp(t);
+    const code = await providers.google.issueCode(uniqueIdentity('unlink'), CLIENT_CALLBACK);
+    expect((await t.request('POST', '/v1/auth/accounts', { token: user.accessToken, body: { provider: 'google', code, redirectUri: CLIENT_CALLBACK } })).status).toBe(201);
+
+    const missing = await t.request('DELETE', '/v1/auth/accounts/github', { token: user.accessToken });
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('auth/account-not-found');
+    const unknown = await t.request('DELETE', '/v1/auth/accounts/facebook', { token: user.accessToken });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.code).toBe('auth/unsupported-provider');
+
+    const dropEmail = await t.request('DELETE', '/v1/auth/accounts/email', { token: user.accessToken });
+    expect(dropEmail.status).toBe(200);
+    expect(dropEmail.body.message).toBeTruthy();
+    expect((await signIn(t, user.email, user.password)).body.code).toBe('auth/invalid-credentials');
+
+    const last = await t.request('DELETE', '/v1/auth/accounts/google', { token: user.accessToken });
+    expect(last.status).toBe(400);
+    expect(last.body.code).toBe('auth/cannot-unlink-last-account');
+    expect((await accounts(user.accessToken)).items.map((a: any) => a.provider)).toEqual(['google']);
+  });
+
+  it('a password-only user cannot unlink email (last method)', async () => {
+    const user = await signUp(t);
+    const res = await t.request('DELETE', '/v1/auth/accounts/email', { token: user.accessToken });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('auth/cannot-unlink-last-account');
+  });
+
+  it('concurrent unlinks never leave a user without a sign-in method', async () => {
+    const user = await signUp(t);
+    for (const provider of ['google', 'github'] as const) {
+      const code = await providers[provider].issueCode(uniqueIdentity(`c-${provider}`), CLIENT_CALLBACK);
+      expect((await t.request('POST', '/v1/auth/accounts', { token: user.accessToken, body: { provider, code, redirectUri: CLIENT_CALLBACK } })).status).toBe(201);
+    }
+    const results = await Promise.all(['email', 'google', 'github'].map((p) => t.request('DELETE', `/v1/auth/accounts/${p}`, { token: user.accessToken })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(2);
+    expect((await accounts(user.accessToken)).items).toHaveLength(1);
+  });
+
+  it('A21 answers exists for credentials and oauth identities', async () => {
+    const user = await signUp(t);
+    const ip = '10.0.21.1';
+    const yes = await t.request('POST', '/v1/auth/accounts/check', { ip, body: { type: 'credentials', provider: 'email', providerAccountId: user.email.toUpperCase() } });
+    expect(yes.status).toBe(200);
+    expect(yes.body).toEqual({ exists: true, type: 'credentials', provider: 'email' });
+    const no = await t.request('POST', '/v1/auth/accounts/check', { ip, body: { type: 'oauth', provider: 'github', providerAccountId: '424242424242' } });
+    expect(no.body).toEqual({ exists: false });
+  });
+
+  it.each([
+    [{ type: 'oauth', provider: 'email', providerAccountId: 'a@b.test' }, 'auth/validation-error'],
+    [{ type: 'credentials', provider: 'google', providerAccountId: '1' }, 'auth/validation-error'],
+    [{ type: 'magic', provider: 'email', providerAccountId: 'a@b.test' }, 'auth/validation-error'],
+    [{ type: 'oauth', provider: 'myspace', providerAccountId: '1' }, 'auth/unsupported-provider'],
+    [{ type: 'oauth', provider: 'github' }, 'auth/validation-error'],
+  ])('A21 %j → 400 %s', async (body, code) => {
+    const res = await t.request('POST', '/v1/auth/accounts/check', { ip: `10.0.22.${Math.floor(Math.random() * 250)}`, body });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe(code);
+  });
+
+  it('A21 is rate-limited per IP (OP-23) with Retry-After', async () => {
+    const ip = '10.0.23.1';
+    const body = { type: 'oauth', provider: 'google', providerAccountId: '1' };
+    for (let i = 0; i < 3; i++) expect((await t.request('POST', '/v1/auth/accounts/check', { ip, body })).status).toBe(200);
+    const limited = await t.request('POST', '/v1/auth/accounts/check', { ip, body });
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe('auth/too-many-requests');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await t.request('POST', '/v1/auth/accounts/check', { ip: '10.0.23.2', body })).status).toBe(200);
+  });
+});
+
+describe.each(dialects)('A21 switched off (%s)', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect, { env: { LATCH_ACCOUNTS_CHECK: 'off' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('LATCH_ACCOUNTS_CHECK=off → 403 auth/forbidden, nothing revealed', async () => {
+    const user = await signUp(t);
+    const res = await t.request('POST', '/v1/auth/accounts/check', { body: { type: 'credentials', provider: 'email', providerAccountId: user.email } });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('auth/forbidden');
+    expect(JSON.stringify(res.body)).not.toContain('exists');
+  });
+});
