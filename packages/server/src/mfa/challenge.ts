@@ -2,6 +2,8 @@ import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { randomToken } from '../crypto/random.js';
+import type { Db } from '../db/transaction.js';
+import { consumeMagicLinkToken } from '../email-flows/magic-link.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
 import { insertNewSession, tokenPair, type TokenPair } from '../sessions/sessions.js';
@@ -65,7 +67,7 @@ export async function completeMfaChallenge(ctx: AppContext, input: { mfaToken: s
   const now = ctx.clock.now();
   const session = await ctx.db.transaction().execute(async (trx) => {
     if (!(await deleteChallenge(trx, tokenHash))) throw invalidChallenge();
-    await finishPendingFlow(ctx, trx, challenge.flow, pending);
+    await finishPendingFlow(ctx, trx, challenge.flow, pending, user.id, meta);
     await updateUser(trx, user.id, { last_sign_in_at: now });
     return insertNewSession(ctx, trx, user.id, meta);
   });
@@ -73,12 +75,22 @@ export async function completeMfaChallenge(ctx: AppContext, input: { mfaToken: s
   return { ...(await tokenPair(ctx, user, session)), is_new_user: false };
 }
 
-/** Work the first factor deferred until the second one passed (OP-13). */
-async function finishPendingFlow(ctx: AppContext, trx: Parameters<typeof insertNewSession>[1], flow: string, pending: Record<string, unknown>): Promise<void> {
+/**
+ * Work the first factor deferred until the second one passed (OP-13): a magic-link token is consumed
+ * only now, inside the transaction that creates the session (it stays usable if MFA fails).
+ */
+async function finishPendingFlow(ctx: AppContext, trx: Db, flow: string, pending: Record<string, unknown>, userId: string, meta: RequestMeta): Promise<void> {
   switch (flow) {
     case 'password':
     case 'oauth':
       return;
+    case 'magiclink': {
+      if (typeof pending.magicTokenHash !== 'string') throw invalidChallenge();
+      const consumed = await consumeMagicLinkToken(ctx, trx, pending.magicTokenHash, meta);
+      // The link must still lead to the user who passed the second factor.
+      if (consumed.userId !== userId) throw invalidChallenge();
+      return;
+    }
     default:
       // An unknown flow never signs anyone in.
       throw invalidChallenge();
