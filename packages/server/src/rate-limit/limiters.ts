@@ -8,6 +8,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Rate } from '../config/parse.js';
+import { sha256Hex } from '../crypto/digest.js';
 import { AppError } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/codes.js';
 
@@ -34,8 +35,11 @@ export class Limiters {
 
   register(name: string, rate: Rate, code: ErrorCode): void {
     const options = { keyPrefix: `latch:${name}`, points: rate.points, duration: rate.duration };
+    // If the shared store fails mid-flight (Redis restart, pool exhausted), this instance keeps limiting
+    // on its own memory instead of answering 500 to every sign-in: degraded sharing, never no limits.
+    const insuranceLimiter = new RateLimiterMemory(options);
     let limiter: RateLimiterAbstract;
-    if (this.store.kind === 'redis') limiter = new RateLimiterRedis({ ...options, storeClient: this.store.client });
+    if (this.store.kind === 'redis') limiter = new RateLimiterRedis({ ...options, storeClient: this.store.client, insuranceLimiter });
     else if (this.store.kind === 'postgres') {
       limiter = new RateLimiterPostgres({
         ...options,
@@ -43,6 +47,7 @@ export class Limiters {
         tableName: 'rate_limits',
         tableCreated: true, // created by migration 0001
         clearExpiredByTimeout: false,
+        insuranceLimiter,
       });
     } else limiter = new RateLimiterMemory(options);
     this.limits.set(name, { limiter, rate, code });
@@ -53,7 +58,7 @@ export class Limiters {
     if (!this.enabled) return;
     const limit = this.get(name);
     try {
-      await limit.limiter.consume(key);
+      await limit.limiter.consume(storeKey(key));
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) throw tooMany(code ?? limit.code, limit.rate, rejection.msBeforeNext);
       throw rejection;
@@ -64,19 +69,19 @@ export class Limiters {
   async check(name: string, key: string, code?: ErrorCode): Promise<void> {
     if (!this.enabled) return;
     const limit = this.get(name);
-    const state = await limit.limiter.get(key);
+    const state = await limit.limiter.get(storeKey(key));
     if (state && state.consumedPoints >= limit.rate.points) throw tooMany(code ?? limit.code, limit.rate, state.msBeforeNext);
   }
 
   /** Record a failure without refusing this request (the refusal comes on the next check). */
   async penalize(name: string, key: string): Promise<void> {
     if (!this.enabled) return;
-    await this.get(name).limiter.penalty(key, 1);
+    await this.get(name).limiter.penalty(storeKey(key), 1);
   }
 
   async reset(name: string, key: string): Promise<void> {
     if (!this.enabled) return;
-    await this.get(name).limiter.delete(key);
+    await this.get(name).limiter.delete(storeKey(key));
   }
 
   private get(name: string): Limit {
@@ -84,6 +89,14 @@ export class Limiters {
     if (!limit) throw new Error(`rate limit "${name}" is not registered`);
     return limit;
   }
+}
+
+// The PostgreSQL store's key column is varchar(255) and keys carry a `latch:<name>:` prefix; a long key
+// (a 254-character email) is replaced by its digest so it neither fails the insert nor bloats Redis.
+const MAX_RAW_KEY = 128;
+
+function storeKey(key: string): string {
+  return key.length <= MAX_RAW_KEY ? key : `sha256:${sha256Hex(key)}`;
 }
 
 function tooMany(code: ErrorCode, rate: Rate, msBeforeNext: number): AppError {

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, dialects, redisUrl, type TestDatabase } from '../../test/helpers/databases.js';
+import { testEnv } from '../../test/helpers/test-app.js';
+import { openContext } from '../bootstrap.js';
+import { loadConfig } from '../config/load-config.js';
+import { AppError } from '../errors/app-error.js';
+import { createLogger } from '../http/logging.js';
+import { Limiters } from './limiters.js';
+
+const unique = (tag: string) => `${tag}-${randomBytes(6).toString('hex')}`;
+
+async function refusal(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
+  return error;
+}
+
+describe('Limiters (memory store)', () => {
+  const limiters = new Limiters({ kind: 'memory' }, true);
+  limiters.register('burst', { points: 3, duration: 60 }, 'auth/too-many-requests');
+
+  it('lets the budget through, then refuses with 429, Retry-After and X-RateLimit-*', async () => {
+    const key = unique('ip');
+    for (let i = 0; i < 3; i++) await limiters.consume('burst', key);
+    const error = await refusal(limiters.consume('burst', key));
+    expect(error.code).toBe('auth/too-many-requests');
+    expect(error.statusCode).toBe(429);
+    expect(Number(error.headers!['retry-after'])).toBeGreaterThanOrEqual(59);
+    expect(Number(error.headers!['retry-after'])).toBeLessThanOrEqual(60);
+    expect(error.headers).toMatchObject({ 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '0' });
+    expect(error.details).toEqual({ retryAfter: Number(error.headers!['retry-after']) });
+  });
+
+  it('keeps keys apart', async () => {
+    const a = unique('a');
+    for (let i = 0; i < 3; i++) await limiters.consume('burst', a);
+    await expect(limiters.consume('burst', unique('b'))).resolves.toBeUndefined();
+  });
+
+  it('check refuses only once failures (penalize) reach the budget, and reset clears them', async () => {
+    const key = unique('email');
+    for (let i = 0; i < 2; i++) {
+      await limiters.check('burst', key);
+      await limiters.penalize('burst', key);
+    }
+    await limiters.check('burst', key);
+    await limiters.penalize('burst', key);
+    expect((await refusal(limiters.check('burst', key, 'auth/account-locked'))).code).toBe('auth/account-locked');
+    await limiters.reset('burst', key);
+    await expect(limiters.check('burst', key)).resolves.toBeUndefined();
+  });
+
+  it('treats keys of any length the same way (long keys are digested)', async () => {
+    const long = `${'x'.repeat(300)}@example.test`;
+    for (let i = 0; i < 3; i++) await limiters.consume('burst', long);
+    expect((await refusal(limiters.consume('burst', long))).statusCode).toBe(429);
+    await expect(limiters.consume('burst', `${'x'.repeat(301)}@example.test`)).resolves.toBeUndefined();
+  });
+
+  it('does nothing when disabled (LATCH_RATE_LIMIT=off)', async () => {
+    const off = new Limiters({ kind: 'memory' }, false);
+    off.register('burst', { points: 1, duration: 60 }, 'auth/too-many-requests');
+    for (let i = 0; i < 5; i++) await off.consume('burst', 'k');
+  });
+
+  it('refuses an unregistered budget loudly (a typo must not mean "unlimited")', async () => {
+    await expect(limiters.consume('brust', 'k')).rejects.toThrow(/not registered/);
+  });
+});
+
+describe.each(dialects)('the store follows the deployment (%s)', (dialect) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase(dialect);
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it(`is ${dialect === 'postgres' ? 'PostgreSQL' : 'memory'} without Redis`, async () => {
+    const opened = await openContext(loadConfig(testEnv(database.url)), { log: createLogger('silent'), migrate: true });
+    try {
+      expect(opened.ctx.limiter.storeKind).toBe(dialect === 'postgres' ? 'postgres' : 'memory');
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it.skipIf(!redisUrl)('is Redis when LATCH_REDIS_URL is set', async () => {
+    const opened = await openContext(loadConfig(testEnv(database.url, { LATCH_REDIS_URL: redisUrl! })), { log: createLogger('silent'), migrate: true });
+    try {
+      expect(opened.ctx.limiter.storeKind).toBe('redis');
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('stores long keys in a shared store without failing', async () => {
+    const opened = await openContext(loadConfig(testEnv(database.url)), { log: createLogger('silent'), migrate: true });
+    try {
+      const limiter = opened.ctx.limiter;
+      limiter.register('longKeys', { points: 1, duration: 60 }, 'auth/too-many-requests');
+      const key = `${'y'.repeat(250)}-${unique('k')}`;
+      await limiter.consume('longKeys', key);
+      expect((await refusal(limiter.consume('longKeys', key))).statusCode).toBe(429);
+    } finally {
+      await opened.close();
+    }
+  });
+});
+
+describe.skipIf(!redisUrl)('when Redis fails mid-flight', () => {
+  it('keeps limiting on local memory instead of failing requests', async () => {
+    const client = new Redis(redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    await client.connect();
+    const limiters = new Limiters({ kind: 'redis', client }, true);
+    limiters.register('fragile', { points: 2, duration: 60 }, 'auth/too-many-requests');
+    const key = unique('ip');
+    await limiters.consume('fragile', key);
+    client.disconnect();
+    await limiters.consume('fragile', key);
+    await limiters.consume('fragile', key);
+    expect((await refusal(limiters.consume('fragile', key))).statusCode).toBe(429);
+  });
+});
+if (!redisUrl) console.warn('[limiters.test] LATCH_TEST_REDIS_URL not set: Redis store tests SKIPPED');
