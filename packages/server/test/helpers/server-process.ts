@@ -35,7 +35,7 @@ export async function spawnServer(env: Record<string, string>, cwd = SERVER_PACK
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
     const check = () => {
       if (out.includes('Latch is listening')) {
         clearTimeout(timer);
