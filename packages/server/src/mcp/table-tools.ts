@@ -1,35 +1,36 @@
 import type { AppContext } from '../context.js';
+import {
+  createTable,
+  getTable,
+  listIndexVersions,
+  listSchemaVersions,
+  listTables,
+  manageFields,
+  manageIndexes,
+  updateTable,
+} from '../tables/service.js';
+import type { McpPrincipal } from './principal.js';
+import { listOf } from './project-tools.js';
 import { objectSchema, type ToolDef } from './tool-registry.js';
-import { ToolError } from './tool-error.js';
 
 /**
  * Table, field, index and version tools (mcp.md §4.6) over the service layer that also serves
- * `/v1/admin/tables` (decisions.md §4), so REST, CLI and MCP share one implementation.
+ * `/v1/admin/tables` and `latch tables apply` (decisions.md §4): one implementation, one set of rules.
  */
-export interface TableOps {
-  list(): Promise<unknown>;
-  get(id: string): Promise<unknown>;
-  create(body: Record<string, unknown>): Promise<unknown>;
-  update(id: string, body: Record<string, unknown>): Promise<unknown>;
-  manageFields(id: string, body: Record<string, unknown>): Promise<unknown>;
-  manageIndexes(id: string, body: Record<string, unknown>): Promise<unknown>;
-  schemaVersions(id: string, page: number, limit: number): Promise<unknown>;
-  indexVersions(id: string, page: number, limit: number): Promise<unknown>;
-}
 
-let resolveOps: ((ctx: AppContext) => TableOps) | undefined;
-
-function ops(ctx: AppContext): TableOps {
-  if (!resolveOps) throw new ToolError('INTERNAL', 'Table management is not available in this build');
-  return resolveOps(ctx);
+/** Who changed a table, recorded on schema/index versions (as the REST routes record the admin or key). */
+function actorOf(principal: McpPrincipal): string {
+  if (principal.kind === 'oauth') return principal.userId;
+  if (principal.kind === 'secret-key') return `key:${principal.keyId}`;
+  return `mcp:${principal.kind}`;
 }
 
 export function tableResourceReaders(ctx: AppContext) {
   return {
-    list: () => ops(ctx).list(),
-    get: (id: string) => ops(ctx).get(id),
-    schemaVersions: (id: string) => ops(ctx).schemaVersions(id, 1, 100),
-    indexVersions: (id: string) => ops(ctx).indexVersions(id, 1, 100),
+    list: async () => listOf(await listTables(ctx)),
+    get: (id: string) => getTable(ctx, id),
+    schemaVersions: (id: string) => listSchemaVersions(ctx, id, 1, 100),
+    indexVersions: (id: string) => listIndexVersions(ctx, id, 1, 100),
   };
 }
 
@@ -52,14 +53,14 @@ export const tableTools: ToolDef[] = [
     description: 'List tables with their schema definition and row (document) count. Optional filters projectId and environment (this Latch has one of each, "default").',
     inputSchema: objectSchema({ projectId: { type: 'string' }, environment: { type: 'string' } }),
     scope: 'table:read',
-    run: (ctx) => ops(ctx).list(),
+    run: async (ctx) => listOf(await listTables(ctx)),
   },
   {
     name: 'backend_table_get',
     description: 'Get one table (by id or name) with its full schema, indexes, policies and row count.',
     inputSchema: objectSchema({ tableId }, ['tableId']),
     scope: 'table:read',
-    run: (ctx, _p, args) => ops(ctx).get(String(args.tableId)),
+    run: (ctx, _p, args) => getTable(ctx, String(args.tableId)),
   },
   {
     name: 'backend_table_create',
@@ -89,9 +90,10 @@ export const tableTools: ToolDef[] = [
       ['body'],
     ),
     scope: 'table:create',
-    run: (ctx, _p, args) => {
+    run: (ctx, principal, args) => {
+      // projectId/environment name the implicit ones (decisions.md §1); the REST body has neither.
       const { projectId: _project, environment: _environment, ...body } = args.body as Record<string, unknown>;
-      return ops(ctx).create(body);
+      return createTable(ctx, body as { tableName: string }, actorOf(principal));
     },
   },
   {
@@ -113,7 +115,7 @@ export const tableTools: ToolDef[] = [
       ['tableId'],
     ),
     scope: 'table:update',
-    run: (ctx, _p, args) => ops(ctx).update(String(args.tableId), (args.body ?? {}) as Record<string, unknown>),
+    run: (ctx, principal, args) => updateTable(ctx, String(args.tableId), (args.body ?? {}) as Record<string, unknown>, actorOf(principal)),
   },
   {
     name: 'backend_field_manage',
@@ -123,27 +125,27 @@ export const tableTools: ToolDef[] = [
       ['tableId', 'body'],
     ),
     scope: 'table:update',
-    run: (ctx, _p, args) => ops(ctx).manageFields(String(args.tableId), args.body as Record<string, unknown>),
+    run: (ctx, principal, args) => manageFields(ctx, String(args.tableId), args.body as Record<string, unknown>, actorOf(principal)),
   },
   {
     name: 'backend_index_manage',
     description: 'Create/replace indexes by name and drop indexes; records a new index version. body: indexesToAddOrUpdate [{ name, fields: { field: 1|-1 }, unique, sparse }], indexesToRemove [names].',
     inputSchema: objectSchema({ tableId, body: objectSchema({ indexesToAddOrUpdate: { type: 'array', items: index }, indexesToRemove: names }) }, ['tableId', 'body']),
     scope: 'table:update',
-    run: (ctx, _p, args) => ops(ctx).manageIndexes(String(args.tableId), args.body as Record<string, unknown>),
+    run: (ctx, principal, args) => manageIndexes(ctx, String(args.tableId), args.body as Record<string, unknown>, actorOf(principal)),
   },
   {
     name: 'backend_schema_version_list',
     description: 'List the schema versions of a table (newest first), with the current one marked.',
     inputSchema: objectSchema({ tableId, page, limit }, ['tableId']),
     scope: 'table:read',
-    run: (ctx, _p, args) => ops(ctx).schemaVersions(String(args.tableId), Number(args.page ?? 1), Number(args.limit ?? 20)),
+    run: (ctx, _p, args) => listSchemaVersions(ctx, String(args.tableId), Number(args.page ?? 1), Number(args.limit ?? 20)),
   },
   {
     name: 'backend_index_version_list',
     description: 'List the index versions of a table (newest first), with the current one marked.',
     inputSchema: objectSchema({ tableId, page, limit }, ['tableId']),
     scope: 'table:read',
-    run: (ctx, _p, args) => ops(ctx).indexVersions(String(args.tableId), Number(args.page ?? 1), Number(args.limit ?? 20)),
+    run: (ctx, _p, args) => listIndexVersions(ctx, String(args.tableId), Number(args.page ?? 1), Number(args.limit ?? 20)),
   },
 ];

@@ -92,6 +92,56 @@ describe.each(dialects)('MCP over Streamable HTTP (%s)', (dialect) => {
     expect(JSON.parse(toolText(result)).error.code).toBe(code);
   });
 
+  it('table tools create, change and version a table through the /v1/admin/tables service', async () => {
+    const json = async (name: string, args: Record<string, unknown> = {}) => {
+      const result = await client.callTool({ name, arguments: args });
+      expect(result.isError, toolText(result)).toBeFalsy();
+      return JSON.parse(toolText(result));
+    };
+    const created = await json('backend_table_create', {
+      body: { projectId: 'default', environment: 'dev', tableName: 'notes', displayName: 'Notes', schema: { title: { bsonType: 'string' }, pinned: { bsonType: 'bool' } } },
+    });
+    expect(created).toMatchObject({ tableName: 'notes', displayName: 'Notes', documentCount: 0 });
+    expect(await json('backend_table_get', { tableId: created.id })).toMatchObject({ id: created.id, tableName: 'notes' });
+    const updated = await json('backend_table_update', { tableId: 'notes', body: { description: 'private notes', permissions: { user: { create: true }, self: { read: true, update: true } } } });
+    expect(updated).toMatchObject({ description: 'private notes', permissions: { self: { read: true, update: true } } });
+    const fields = await json('backend_field_manage', { tableId: 'notes', body: { fieldsToAddOrUpdate: { body: { bsonType: 'string' } }, requiredFieldsToAdd: ['title'] } });
+    expect(fields.schema.properties.body).toMatchObject({ bsonType: 'string' });
+    expect(fields.schema.required).toEqual(['title']);
+    const indexed = await json('backend_index_manage', { tableId: 'notes', body: { indexesToAddOrUpdate: [{ name: 'by_title', fields: { title: 1 }, unique: true }] } });
+    expect(indexed.indexes).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'by_title', unique: true })]));
+    const schemaVersions = await json('backend_schema_version_list', { tableId: 'notes' });
+    expect(schemaVersions.items.length).toBeGreaterThanOrEqual(2);
+    expect(schemaVersions.items.filter((v: { current: boolean }) => v.current)).toHaveLength(1);
+    expect((await json('backend_index_version_list', { tableId: 'notes', page: 1, limit: 10 })).items.length).toBeGreaterThanOrEqual(1);
+    expect((await json('backend_table_list', { projectId: 'default', environment: 'dev' })).items.map((t: { tableName: string }) => t.tableName)).toContain('notes');
+    const resource = await client.readResource({ uri: `bkend://tables/${created.id}` });
+    expect(JSON.parse((resource.contents[0] as { text: string }).text)).toMatchObject({ tableName: 'notes' });
+    const versions = await client.readResource({ uri: 'bkend://tables/notes/schema/versions' });
+    expect(JSON.parse((versions.contents[0] as { text: string }).text).items.length).toBeGreaterThanOrEqual(2);
+    await expect(client.readResource({ uri: 'bkend://tables/missing' })).rejects.toMatchObject({ code: -32002 });
+    // The same table is visible over REST: one service layer.
+    const rest = await server.call('GET', '/v1/admin/tables/notes', { key: TEST_SK });
+    expect(rest.body).toMatchObject({ id: created.id, description: 'private notes' });
+  });
+
+  it.each([
+    ['backend_table_get', { tableId: 'missing' }, 'NOT_FOUND'],
+    ['backend_table_create', { body: { projectId: 'default', environment: 'dev', tableName: '9bad', schema: {} } }, 'VALIDATION_ERROR'],
+    ['backend_table_update', { tableId: 'missing', body: { displayName: 'x' } }, 'NOT_FOUND'],
+  ])('%s reports tool error %s', async (name, args, code) => {
+    const result = await client.callTool({ name, arguments: args });
+    expect(result.isError).toBe(true);
+    expect(JSON.parse(toolText(result)).error.code).toBe(code);
+  });
+
+  it('creating a table twice is a CONFLICT tool error', async () => {
+    const body = { projectId: 'default', environment: 'dev', tableName: 'twice', schema: { a: { bsonType: 'string' } } };
+    expect((await client.callTool({ name: 'backend_table_create', arguments: { body } })).isError).toBeFalsy();
+    const again = await client.callTool({ name: 'backend_table_create', arguments: { body } });
+    expect(JSON.parse(toolText(again)).error.code).toBe('CONFLICT');
+  });
+
   it.each([
     ['unknown tool', 'no_such_tool', {}],
     ['empty query', 'search_docs', { query: '   ' }],
@@ -108,9 +158,9 @@ describe.each(dialects)('MCP over Streamable HTTP (%s)', (dialect) => {
     const { resourceTemplates } = await client.listResourceTemplates();
     expect(resourceTemplates.map((r) => r.uriTemplate)).toContain('bkend://tables/{tableId}/schema/versions');
     const read = await client.readResource({ uri: 'bkend://projects/default' });
-    expect(JSON.parse(read.contents[0].text as string)).toMatchObject({ id: 'default' });
+    expect(JSON.parse((read.contents[0] as { text: string }).text)).toMatchObject({ id: 'default' });
     const list = await client.readResource({ uri: 'bkend://environments' });
-    expect(JSON.parse(list.contents[0].text as string).items).toHaveLength(1);
+    expect(JSON.parse((list.contents[0] as { text: string }).text).items).toHaveLength(1);
     await expect(client.readResource({ uri: 'bkend://projects/nope' })).rejects.toMatchObject({ code: -32002 });
     await expect(client.readResource({ uri: 'bkend://nothing' })).rejects.toMatchObject({ code: -32002 });
   });
