@@ -66,6 +66,10 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
     limiter.register('accountsCheckPerIp', config.rateLimits.accountsCheckPerIp, 'auth/too-many-requests');
     limiter.register('invitationsPerInviter', config.rateLimits.invitationsPerInviter, 'auth/too-many-requests');
     limiter.register('dataPerRequester', config.rateLimits.dataPerRequester, 'data/rate-limit-exceeded');
+    // auth-api.md §10: email-sending budgets (per IP, per address spacing and hourly cap).
+    limiter.register('emailSendPerIp', config.emailFlows.rates.perIp, 'auth/too-many-code-requests');
+    limiter.register('emailSendInterval', config.emailFlows.rates.interval, 'auth/too-many-code-requests');
+    limiter.register('emailSendPerAddress', config.emailFlows.rates.perAddress, 'auth/too-many-code-requests');
     if (!config.rateLimitEnabled) log.warn('LATCH_RATE_LIMIT=off: every rate limit is disabled (benchmarks and load tests only)');
 
     const cache = new AuthCache(clock, config.sessionCacheTtl * 1000);

@@ -7,6 +7,7 @@ import { requireString } from '../http/fields.js';
 import { requestMeta } from '../http/request-meta.js';
 import { CurrentPassword, Email, errorResponses, MessageResponse, NewPassword } from '../http/schemas.js';
 import { presentSelfUser } from '../users/present.js';
+import { requestMagicLink } from '../email-flows/magic-link.js';
 import { changePassword } from './password-change.js';
 import { signInWithPassword } from './sign-in.js';
 import { signUpWithPassword } from './sign-up.js';
@@ -15,7 +16,7 @@ import { withdrawUser } from './withdraw.js';
 const tags = ['auth'];
 
 const SignUpBody = Type.Object({
-  method: Type.String({ description: '"password" (magic link: see the email flows)' }),
+  method: Type.String({ description: '"password" or "magiclink"' }),
   email: Email,
   password: Type.Optional(NewPassword),
   name: Type.Optional(Type.String({ maxLength: 1000 })),
@@ -32,10 +33,14 @@ const SignInBody = Type.Object({
 
 /** Body variants by `method`; other capabilities (magic link) add theirs here. */
 export const signUpMethods = new Map<string, (ctx: AppContext, body: typeof SignUpBody.static, meta: ReturnType<typeof requestMeta>) => Promise<unknown>>([
-  ['password', (ctx, body, meta) => signUpWithPassword(ctx, { email: body.email, password: requireString(body.password, 'password'), name: requireString(body.name, 'name') }, meta)],
+  ['password', (ctx, body, meta) => signUpWithPassword(ctx, { email: body.email, password: requireString(body.password, 'password'), name: requireString(body.name, 'name'), callbackUrl: body.callbackUrl }, meta)],
+  // A01-M (auth-api.md §8.1): 201 { message, email }; the account is created when the link is exchanged.
+  ['magiclink', (ctx, body, meta) => requestMagicLink(ctx, { email: body.email, callbackUrl: body.callbackUrl, name: body.name }, meta)],
 ]);
 export const signInMethods = new Map<string, (ctx: AppContext, body: typeof SignInBody.static, meta: ReturnType<typeof requestMeta>) => Promise<unknown>>([
   ['password', (ctx, body, meta) => signInWithPassword(ctx, { email: body.email, password: requireString(body.password, 'password'), mfaCode: body.mfaCode }, meta)],
+  // A02-M: the same as A01-M, answered 200 (an unknown address gets its account at the exchange, OP-12).
+  ['magiclink', (ctx, body, meta) => requestMagicLink(ctx, { email: body.email, callbackUrl: body.callbackUrl }, meta)],
 ]);
 
 function unknownMethod(method: string, known: Map<string, unknown>): AppError {
@@ -51,7 +56,7 @@ export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       schema: {
         operationId: 'signUp',
         tags,
-        summary: 'A01 — sign up (method "password")',
+        summary: 'A01 — sign up (method "password" or "magiclink")',
         body: SignUpBody,
         response: { 201: Type.Union([Type.Ref('TokenResponse'), Type.Object({ message: Type.String(), email: Type.String() })]), ...errorResponses(400, 401, 409) },
       },
@@ -67,7 +72,7 @@ export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       schema: {
         operationId: 'signIn',
         tags,
-        summary: 'A02 — sign in (method "password")',
+        summary: 'A02 — sign in (method "password" or "magiclink")',
         body: SignInBody,
         response: { 200: Type.Union([Type.Ref('TokenResponse'), Type.Object({ message: Type.String(), email: Type.String() })]), ...errorResponses(400, 401, 403) },
       },

@@ -2,6 +2,8 @@ import { ConfigError } from './config-error.js';
 import { parseDuration, parseRate, shown, type Rate } from './parse.js';
 import { parseMfaConfig, type MfaConfig } from '../mfa/mfa-config.js';
 import { parseOauthConfig, type OauthConfig } from '../oauth/oauth-config.js';
+import { parseEmailFlowConfig, type EmailFlowConfig } from '../email-flows/email-flow-config.js';
+import { parseAuditConfig, type AuditConfig } from '../audit/audit-config.js';
 
 export { ConfigError };
 
@@ -64,6 +66,10 @@ export interface Config {
   oauth: OauthConfig;
   /** LATCH_MFA_ISSUER, LATCH_MFA_DISABLE_REQUIRES_CODE. */
   mfa: MfaConfig;
+  /** LATCH_PASSWORD_RESET_TTL, LATCH_EMAIL_VERIFICATION_TTL, LATCH_RATE_EMAIL_* (email flows). */
+  emailFlows: EmailFlowConfig;
+  /** LATCH_AUDIT_RETENTION_DAYS. */
+  audit: AuditConfig;
 }
 
 
@@ -161,6 +167,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     oauth: parseOauthConfig(read),
     mfa: parseMfaConfig(read),
+    emailFlows: parseEmailFlowConfig(read),
+    audit: parseAuditConfig(read),
     passwordHash,
     trustProxy: parseTrustProxy(read('LATCH_TRUST_PROXY') ?? 'false'),
     dataDir,

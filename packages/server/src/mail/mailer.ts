@@ -11,6 +11,8 @@ export interface MailMessage {
   html?: string;
   /** Template id (§11), kept in the dev outbox for tests and operators. */
   template?: string;
+  /** E6 sender (`senderName`/`senderEmail`); LATCH_MAIL_FROM when absent. */
+  from?: { name: string; address: string };
 }
 
 export interface Mailer {
@@ -27,7 +29,7 @@ export function smtpMailer(url: string, from: string): Mailer {
   return {
     kind: 'smtp',
     async send(message) {
-      await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+      await transport.sendMail({ from: message.from ?? from, to: message.to, subject: message.subject, text: message.text, html: message.html });
     },
     async close() {
       transport.close();

@@ -1,7 +1,11 @@
+import { purgeAuditLog } from '../audit/retention.js';
+import { purgeEmailTokens } from '../email-flows/maintenance.js';
 import { runSessionMaintenance } from '../sessions/maintenance.js';
 import type { MaintenanceJob } from './scheduler.js';
 
 /** Every periodic job of the server, by name (each capability adds its own here). */
 export const MAINTENANCE_JOBS: Record<string, MaintenanceJob> = {
   sessions: runSessionMaintenance,
+  audit: purgeAuditLog,
+  emailTokens: purgeEmailTokens,
 };

@@ -1,0 +1,85 @@
+import type { Db } from '../db/transaction.js';
+import type { EmailTemplatesTable, EmailTokenPurpose, EmailTokensTable } from './tables.js';
+
+// ---- one-time email tokens ----
+
+export function insertEmailToken(db: Db, row: EmailTokensTable) {
+  return db.insertInto('email_tokens').values(row).execute();
+}
+
+/** "Newest wins" (auth-api.md §8.3, §8.4, A30): the unused tokens of this purpose and address die. */
+export function voidLiveEmailTokens(db: Db, purpose: EmailTokenPurpose, emailNormalized: string, now: number) {
+  return db
+    .updateTable('email_tokens')
+    .set({ used_at: now })
+    .where('purpose', '=', purpose)
+    .where('email_normalized', '=', emailNormalized)
+    .where('used_at', 'is', null)
+    .execute();
+}
+
+export function findEmailToken(db: Db, tokenHash: string, purposes: readonly EmailTokenPurpose[]) {
+  return db.selectFrom('email_tokens').selectAll().where('token_hash', '=', tokenHash).where('purpose', 'in', purposes).executeTakeFirst();
+}
+
+/**
+ * Claim a token: one conditional UPDATE, so of two concurrent uses exactly one sees a row changed
+ * (on both databases, without a lock). Returns true for the winner.
+ */
+export async function claimEmailToken(db: Db, tokenHash: string, purposes: readonly EmailTokenPurpose[], now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('email_tokens')
+    .set({ used_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('purpose', 'in', purposes)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Housekeeping: tokens a day past their expiry are of no use, not even for a helpful error. */
+export async function deleteEmailTokensExpiredBefore(db: Db, before: number): Promise<number> {
+  const result = await db.deleteFrom('email_tokens').where('expires_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+// ---- template overrides (E6–E9) ----
+
+export function listTemplateOverrides(db: Db) {
+  return db.selectFrom('email_templates').selectAll().orderBy('template_id').orderBy('locale').execute();
+}
+
+export function findTemplateOverride(db: Db, templateId: string, locale: string) {
+  return db.selectFrom('email_templates').selectAll().where('template_id', '=', templateId).where('locale', '=', locale).executeTakeFirst();
+}
+
+export function upsertTemplateOverride(db: Db, row: EmailTemplatesTable) {
+  return db
+    .insertInto('email_templates')
+    .values(row)
+    .onConflict((oc) => oc.columns(['template_id', 'locale']).doUpdateSet({ subject: row.subject, body: row.body, updated_at: row.updated_at }))
+    .execute();
+}
+
+export async function deleteTemplateOverride(db: Db, templateId: string, locale: string): Promise<boolean> {
+  const result = await db.deleteFrom('email_templates').where('template_id', '=', templateId).where('locale', '=', locale).executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
+}
+
+// ---- the addressee's preferences (U12 locale), read for the template locale ----
+
+export async function findUserLocale(db: Db, userId: string): Promise<string | null> {
+  const row = await db.selectFrom('user_profiles').select('locale').where('user_id', '=', userId).executeTakeFirst();
+  return row?.locale ?? null;
+}
+
+// ---- accounts: the `email` credential follows a verified address change (A29, OP-11) ----
+
+export function updateEmailAccountIdentity(db: Db, userId: string, emailNormalized: string, email: string) {
+  return db.updateTable('accounts').set({ provider_account_id: emailNormalized, email }).where('user_id', '=', userId).where('provider', '=', 'email').execute();
+}
+
+export function findUserAccountProviders(db: Db, userId: string) {
+  return db.selectFrom('accounts').select('provider').where('user_id', '=', userId).execute();
+}
