@@ -8,7 +8,7 @@ import * as m0006 from './migrations/0006_data_tables.js';
 import * as m0007 from './migrations/0007_mcp_oauth.js';
 
 /** Numbered migrations, listed by hand: works the same from src/ (tests) and dist/ (CLI). */
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_audit_log': m0002,
   '0003_email_flows': m0003,
@@ -20,9 +20,13 @@ const MIGRATIONS: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
+/** Kysely's migrator over the numbered list; its lock table serialises instances migrating at once. */
+export function createMigrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider, migrationTableName: 'latch_migrations', migrationLockTableName: 'latch_migrations_lock' });
+}
+
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'latch_migrations', migrationLockTableName: 'latch_migrations_lock' });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await createMigrator(db).migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
