@@ -1,0 +1,305 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { createUser } from '../../src/users/create-user.js';
+import { ManualClock } from '../helpers/clock.js';
+import { dialects } from '../helpers/databases.js';
+import { STRONG_PASSWORD, uniqueEmail } from '../helpers/factories.js';
+import type { TestServer } from '../helpers/test-server.js';
+import { connectHttpClient, postMcp, startMcpServer, toolText } from './mcp-support.js';
+
+const REDIRECT = 'http://localhost:7777/callback';
+
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/** The "browser": load the consent page, sign in as the given user and approve (or deny). */
+async function consent(server: TestServer, authorizeUrl: string, credentials: { email: string; password: string }, decision = 'approve') {
+  const page = await fetch(authorizeUrl, { redirect: 'manual' });
+  const html = await page.text();
+  if (page.status !== 200) return { status: page.status, html, location: page.headers.get('location') };
+  const form = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    form.set(m[1], m[2].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+  }
+  form.set('email', credentials.email);
+  form.set('password', credentials.password);
+  form.set('decision', decision);
+  const res = await fetch(`${server.url}/mcp/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+  return { status: res.status, html: await res.text(), location: res.headers.get('location') };
+}
+
+async function register(server: TestServer, redirectUris = [REDIRECT]) {
+  const res = await fetch(`${server.url}/mcp/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'Scripted agent', redirect_uris: redirectUris }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+function authorizeUrl(server: TestServer, params: Record<string, string>) {
+  const url = new URL(`${server.url}/mcp/oauth/authorize`);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+async function token(server: TestServer, params: Record<string, string>) {
+  const res = await fetch(`${server.url}/mcp/oauth/token`, { method: 'POST', body: new URLSearchParams(params) });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
+  let server: TestServer;
+  const clock = new ManualClock(Date.now());
+  const admin = { email: uniqueEmail('admin'), password: STRONG_PASSWORD };
+  const member = { email: uniqueEmail('member'), password: STRONG_PASSWORD };
+
+  beforeAll(async () => {
+    server = await startMcpServer(dialect, { clock });
+    await createUser(server.ctx, { ...admin, role: 'admin' });
+    await createUser(server.ctx, { ...member, role: 'user' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** Registration → authorize with PKCE → consent as admin → code. */
+  async function obtainCode(options: { scope?: string; user?: { email: string; password: string } } = {}) {
+    const { body: client } = await register(server);
+    const { verifier, challenge } = pkce();
+    const state = randomBytes(8).toString('hex');
+    const params: Record<string, string> = { response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state, resource: `${server.url}/mcp` };
+    if (options.scope) params.scope = options.scope;
+    const answer = await consent(server, authorizeUrl(server, params), options.user ?? admin);
+    return { client, verifier, state, answer, code: answer.location ? new URL(answer.location).searchParams.get('code') : null };
+  }
+
+  it('end to end with the official SDK client: DCR, authorize with PKCE, admin consent, token, tool call, refresh', async () => {
+    let clientInformation: OAuthClientInformationMixed | undefined;
+    let tokens: OAuthTokens | undefined;
+    let verifier = '';
+    let authorizationUrl: URL | undefined;
+    const provider: OAuthClientProvider = {
+      get redirectUrl() {
+        return REDIRECT;
+      },
+      get clientMetadata() {
+        return { client_name: 'SDK agent', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+      },
+      clientInformation: () => clientInformation,
+      saveClientInformation: (info) => void (clientInformation = info),
+      tokens: () => tokens,
+      saveTokens: (t) => void (tokens = t),
+      redirectToAuthorization: (url) => void (authorizationUrl = url),
+      saveCodeVerifier: (v) => void (verifier = v),
+      codeVerifier: () => verifier,
+    };
+    const url = new URL(`${server.url}/mcp`);
+    const first = new StreamableHTTPClientTransport(url, { authProvider: provider });
+    await expect(new Client({ name: 'sdk-agent', version: '1' }).connect(first)).rejects.toThrow(/Unauthorized/i);
+    expect(clientInformation?.client_id).toMatch(/^dyn-[0-9a-f]{24}$/);
+    expect(authorizationUrl?.searchParams.get('code_challenge_method')).toBe('S256');
+
+    const approved = await consent(server, authorizationUrl!.toString(), admin);
+    expect(approved.status).toBe(302);
+    const back = new URL(approved.location!);
+    expect(back.origin + back.pathname).toBe(REDIRECT);
+    expect(back.searchParams.get('iss')).toBe(`${server.url}/mcp`);
+    await first.finishAuth(back.searchParams.get('code')!);
+    expect(tokens?.access_token).toBeTruthy();
+    expect(tokens?.refresh_token).toBeTruthy();
+
+    const client = new Client({ name: 'sdk-agent', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
+    const context = toolText(await client.callTool({ name: 'get_context', arguments: {} }));
+    expect(context).toContain('an admin user');
+    const orgs = JSON.parse(toolText(await client.callTool({ name: 'backend_org_list', arguments: {} })));
+    expect(orgs.items[0].id).toBe('default');
+
+    // The access token lasts an hour; the SDK refreshes it silently with the rotating refresh token.
+    const oldRefresh = tokens!.refresh_token;
+    clock.advance(3601_000);
+    const expired = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { authorization: `Bearer ${tokens!.access_token}` });
+    expect(expired.status).toBe(401);
+    expect(expired.body.error.code).toBe('auth/token-expired');
+    const again = new Client({ name: 'sdk-agent', version: '1' });
+    await again.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
+    expect((await again.listTools()).tools.length).toBe(21);
+    expect(tokens!.refresh_token).not.toBe(oldRefresh);
+    await Promise.all([client.close(), again.close()]);
+  });
+
+  it('a scripted client: the token answer, then refresh rotation and revocation', async () => {
+    const { client, verifier, state, answer, code } = await obtainCode();
+    expect(new URL(answer.location!).searchParams.get('state')).toBe(state);
+    const issued = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+    expect(issued.status).toBe(200);
+    expect(issued.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: expect.stringContaining('table:read') });
+    const [, payload] = issued.body.access_token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    expect(claims).toMatchObject({ typ: 'mcp+at', aud: `${server.url}/mcp`, iss: server.url, client_id: client.client_id, org_id: 'default' });
+
+    // MCP tokens are refused on /v1 (decisions.md §7).
+    const v1 = await server.call('GET', '/v1/auth/me', { token: issued.body.access_token });
+    expect(v1.status).toBe(401);
+
+    const rotated = await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, client_id: client.client_id });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refresh_token).not.toBe(issued.body.refresh_token);
+    const mcp = await connectHttpClient(server, rotated.body.access_token);
+    expect((await mcp.listTools()).tools.length).toBe(21);
+    await mcp.close();
+
+    const revoke = await fetch(`${server.url}/mcp/oauth/revoke`, { method: 'POST', body: new URLSearchParams({ token: rotated.body.refresh_token }) });
+    expect(revoke.status).toBe(200);
+    const after = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'ping' }, { authorization: `Bearer ${rotated.body.access_token}` });
+    expect(after.status).toBe(401);
+    expect((await token(server, { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token })).body.error).toBe('invalid_grant');
+  });
+
+  describe('attacks', () => {
+    it('a wrong PKCE verifier gets invalid_grant, and the code is burnt', async () => {
+      const { client, verifier, code } = await obtainCode();
+      const wrong = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: pkce().verifier });
+      expect(wrong.status).toBe(400);
+      expect(wrong.body.error).toBe('invalid_grant');
+      const right = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      expect(right.body.error).toBe('invalid_grant');
+    });
+
+    it('a reused code gets invalid_grant and revokes what the first exchange issued', async () => {
+      const { client, verifier, code } = await obtainCode();
+      const params = { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier };
+      const first = await token(server, params);
+      expect(first.status).toBe(200);
+      const second = await token(server, params);
+      expect(second.body.error).toBe('invalid_grant');
+      const call = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'ping' }, { authorization: `Bearer ${first.body.access_token}` });
+      expect(call.status).toBe(401);
+    });
+
+    it('a reused refresh token revokes the whole grant', async () => {
+      const { client, verifier, code } = await obtainCode();
+      const issued = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      const next = await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token });
+      expect(next.status).toBe(200);
+      const replay = await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token });
+      expect(replay.body.error).toBe('invalid_grant');
+      expect((await token(server, { grant_type: 'refresh_token', refresh_token: next.body.refresh_token })).body.error).toBe('invalid_grant');
+    });
+
+    it('a non-admin user cannot approve: 403 page, no code', async () => {
+      const { answer, code } = await obtainCode({ user: member });
+      expect(answer.status).toBe(403);
+      expect(code).toBeNull();
+      expect(answer.html).toContain('Only admin-role Latch users');
+    });
+
+    it('a wrong password gets the form again with one message, no code', async () => {
+      const { answer, code } = await obtainCode({ user: { email: admin.email, password: 'wrong-password' } });
+      expect(answer.status).toBe(401);
+      expect(code).toBeNull();
+      expect(answer.html).toContain('Email or password is incorrect.');
+    });
+
+    it('denying redirects with access_denied', async () => {
+      const { body: client } = await register(server);
+      const { challenge } = pkce();
+      const answer = await consent(server, authorizeUrl(server, { response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state: 's1' }), admin, 'deny');
+      expect(answer.status).toBe(302);
+      expect(new URL(answer.location!).searchParams.get('error')).toBe('access_denied');
+      expect(new URL(answer.location!).searchParams.get('state')).toBe('s1');
+    });
+
+    it('a token without the tool’s scope gets a FORBIDDEN tool error', async () => {
+      const { client, verifier, code } = await obtainCode({ scope: 'organization:read' });
+      const issued = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      expect(issued.body.scope).toBe('organization:read');
+      const mcp = await connectHttpClient(server, issued.body.access_token);
+      const allowed = await mcp.callTool({ name: 'backend_org_list', arguments: {} });
+      expect(allowed.isError).toBeFalsy();
+      for (const name of ['backend_table_list', 'backend_project_list', 'backend_access_token_list']) {
+        const refused = await mcp.callTool({ name, arguments: {} });
+        expect(refused.isError).toBe(true);
+        expect(JSON.parse(toolText(refused)).error.code).toBe('FORBIDDEN');
+      }
+      // Docs tools need no scope beyond a valid token.
+      expect((await mcp.callTool({ name: 'search_docs', arguments: { query: 'sessions' } })).isError).toBeFalsy();
+      await expect(mcp.readResource({ uri: 'bkend://tables' })).rejects.toMatchObject({ code: -32001 });
+      await mcp.close();
+    });
+
+    it('a tool call with no token is HTTP 401 pointing at the protected-resource metadata', async () => {
+      const res = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'backend_org_list', arguments: {} } });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toContain(`resource_metadata="${server.url}/.well-known/oauth-protected-resource"`);
+    });
+
+    it('a demoted admin’s token stops working', async () => {
+      const demoted = { email: uniqueEmail('demoted'), password: STRONG_PASSWORD };
+      const user = await createUser(server.ctx, { ...demoted, role: 'admin' });
+      const { client, verifier, code } = await obtainCode({ user: demoted });
+      const issued = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      await server.ctx.db.updateTable('users').set({ role: 'user' }).where('id', '=', user.id).execute();
+      const call = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'ping' }, { authorization: `Bearer ${issued.body.access_token}` });
+      expect(call.status).toBe(401);
+      expect((await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token })).body.error).toBe('invalid_grant');
+    });
+
+    it.each([
+      ['plain PKCE', { code_challenge_method: 'plain' }, 'invalid_request'],
+      ['no PKCE', { code_challenge: undefined, code_challenge_method: undefined }, 'invalid_request'],
+      ['wrong response type', { response_type: 'token' }, 'unsupported_response_type'],
+      ['unknown scope', { scope: 'root:everything' }, 'invalid_scope'],
+      ['foreign resource', { resource: 'https://elsewhere.example/mcp' }, 'invalid_target'],
+    ])('%s is refused by redirect with %s', async (_case, override, error) => {
+      const { body: client } = await register(server);
+      const params: Record<string, string | undefined> = { response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 'x', ...override };
+      const res = await fetch(authorizeUrl(server, Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string>), { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe(error);
+    });
+
+    it.each([
+      ['an unregistered redirect_uri', (id: string) => ({ client_id: id, redirect_uri: 'http://localhost:7777/other' })],
+      ['an unknown client', () => ({ client_id: 'dyn-unknown', redirect_uri: REDIRECT })],
+    ])('%s gets an error page, never a redirect', async (_case, make) => {
+      const { body: client } = await register(server);
+      const res = await fetch(authorizeUrl(server, { response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', ...make(client.client_id) }), { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+    });
+
+    it.each([
+      [['javascript:alert(1)'], 'invalid_redirect_uri'],
+      [['http://evil.example/callback'], 'invalid_redirect_uri'],
+      [['https://app.example/cb#frag'], 'invalid_redirect_uri'],
+      [[], 'invalid_redirect_uri'],
+    ])('registration refuses redirect URIs %j', async (uris, error) => {
+      const res = await register(server, uris as string[]);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe(error);
+    });
+
+    it('a code issued to one client cannot be redeemed by another', async () => {
+      const { verifier, code } = await obtainCode();
+      const { body: other } = await register(server);
+      const stolen = await token(server, { grant_type: 'authorization_code', code: code!, client_id: other.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      expect(stolen.body.error).toBe('invalid_grant');
+    });
+
+    it('an expired code is refused', async () => {
+      const { client, verifier, code } = await obtainCode();
+      clock.advance(11 * 60_000);
+      const late = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      expect(late.body.error).toBe('invalid_grant');
+    });
+  });
+});
