@@ -154,7 +154,7 @@ function cleanEnv(extra) {
 async function seedClients(options, systems) {
   for (const [target, system] of Object.entries(systems)) {
     const started = Date.now();
-    const emails = Array.from({ length: options.connections }, () => system.nextEmail());
+    const emails = Array.from({ length: Math.max(options.connections, options.passwordConnections) }, () => system.nextEmail());
     system.slots = await mapLimited(emails, 8, (email) => system.createClient(email));
     log(`seeded ${system.slots.length} clients on ${TARGET_LABEL[target]} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
@@ -208,7 +208,7 @@ async function measureThroughput(caseName, target, durationSec, options, childre
       type: 'measure',
       op: CASE_INFO[caseName].ceilingOp,
       durationMs: durationSec * 1000,
-      inFlight: options.connections,
+      inFlight: options.passwordConnections,
     });
     return {
       requests: result.completed,
@@ -236,11 +236,20 @@ async function runHttpLoad(caseName, system, durationSec, options) {
   }
   return runLoad({
     url: system.url,
-    connections: options.connections,
+    connections: connectionsFor(caseName, options),
     durationSec,
     requests: requestsFor(caseName, system),
     slots: system.slots,
   });
+}
+
+/**
+ * A password hash costs tens of milliseconds: 32 clients would queue each request for a second or more
+ * behind the 4 hashing threads and leave most of a round in start-up and cut-off transients. A queue
+ * twice the pool deep keeps every thread busy, for Latch, Better Auth and the ceiling alike.
+ */
+function connectionsFor(caseName, options) {
+  return CASE_INFO[caseName].ceilingOp ? options.passwordConnections : options.connections;
 }
 
 function formatRefusal(reasons) {

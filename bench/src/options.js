@@ -10,6 +10,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --rounds N         alternating rounds per case; the median round is reported (default 5)
   --warmup S         unrecorded seconds per system before a case's first round (default 3)
   --connections N    concurrent keep-alive clients (default 32)
+  --password-connections N
+                     clients for sign-up and sign-in, and operations in flight for the argon2id
+                     ceiling (default 8: twice the libuv pool, enough to keep every hashing thread busy)
   --cases LIST       comma-separated: ${CASES.join(', ')} (default: all)
   --targets LIST     comma-separated: ${TARGETS.join(', ')} (default: all)
   --out FILE         where the markdown table goes (default bench/RESULTS.md; FILE.json gets the raw rounds)
@@ -51,6 +54,7 @@ export function parseOptions(argv, env = {}) {
         rounds: { type: 'string', default: '5' },
         warmup: { type: 'string', default: '3' },
         connections: { type: 'string', default: '32' },
+        'password-connections': { type: 'string', default: '8' },
         cases: { type: 'string', default: CASES.join(',') },
         targets: { type: 'string', default: TARGETS.join(',') },
         out: { type: 'string' },
@@ -72,6 +76,7 @@ export function parseOptions(argv, env = {}) {
     rounds: Math.trunc(number(v.rounds, 'rounds', 1, 20)),
     warmupSec: number(v.warmup, 'warmup', 0, 120),
     connections: Math.trunc(number(v.connections, 'connections', 1, 1000)),
+    passwordConnections: Math.trunc(number(v['password-connections'], 'password-connections', 1, 1000)),
     cases: list(v.cases, CASES, 'cases'),
     targets: list(v.targets, TARGETS, 'targets'),
     out: v.out,

@@ -37,7 +37,7 @@ export function renderReport({ run, rounds }) {
   lines.push(`| software | ${run.software} |`);
   lines.push(`| Latch | ${run.latch} |`);
   lines.push(
-    `| method | ${run.options.connections} keep-alive connections over loopback (autocannon, no pipelining); ` +
+    `| method | ${run.options.connections} keep-alive connections over loopback (${run.options.passwordConnections} for sign-up and sign-in, and as many argon2id operations in flight for the ceiling; autocannon, no pipelining); ` +
       `${run.options.rounds} alternating rounds of ${run.options.durationSec} s per case after ${run.options.warmupSec} s of warm-up; ` +
       'the median round is shown; ratios are the median of per-round ratios (A/B in the same round) |',
   );

@@ -10,6 +10,7 @@ describe('parseOptions', () => {
     assert.equal(o.rounds, 5);
     assert.equal(o.durationSec, 10);
     assert.equal(o.connections, 32);
+    assert.equal(o.passwordConnections, 8);
     assert.equal(o.postgresUrl, 'postgres://postgres@127.0.0.1:5432/postgres');
     assert.equal(o.build, true);
   });
