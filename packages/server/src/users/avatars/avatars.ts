@@ -168,5 +168,6 @@ function uploadForbidden(message: string): AppError {
 }
 
 export function tooLarge(): AppError {
-  return new AppError('common/payload-too-large', `Avatars are limited to ${MAX_AVATAR_BYTES} bytes`);
+  // The rest of the body is not read: the connection is closed after the answer.
+  return new AppError('common/payload-too-large', `Avatars are limited to ${MAX_AVATAR_BYTES} bytes`, undefined, { headers: { connection: 'close' } });
 }

@@ -38,11 +38,25 @@ export class LocalDiskStore implements ObjectStore {
         done(null, chunk);
       },
     });
+    // The request stream is piped, not handed to pipeline(): on a refusal it must stay intact so the
+    // server can still answer 413 on its socket (pipeline would destroy it and reset the connection).
+    const sink = pipeline(counter, createWriteStream(part, { flags: 'wx', mode: 0o600 }));
+    const abort = (error?: Error) => counter.destroy(error ?? new Error('upload aborted'));
+    const onClose = () => {
+      if (!body.readableEnded) abort();
+    };
+    body.once('error', abort);
+    body.once('close', onClose);
+    body.pipe(counter);
     try {
-      await pipeline(body, counter, createWriteStream(part, { flags: 'wx', mode: 0o600 }));
+      await sink;
     } catch (error) {
+      body.unpipe(counter);
       await rm(part, { force: true });
       throw error;
+    } finally {
+      body.off('error', abort);
+      body.off('close', onClose);
     }
     return {
       size,

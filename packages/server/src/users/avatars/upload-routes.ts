@@ -14,6 +14,7 @@ const Params = Type.Object({
   file: Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}\\.(png|jpg|gif|webp)$' }),
 });
 type ParamsType = typeof Params.static;
+const DISCARD_LIMIT = 16 * 1024 * 1024;
 
 /**
  * Avatar objects served by Latch itself (decisions.md §6): `PUT /uploads/avatars/:key?exp&sig`
@@ -31,6 +32,7 @@ export function avatarUploadRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       config: { auth: 'none' },
       // Signature, expiry and declared size are checked before a byte of the body is read.
       onRequest: async (request) => authorizeUpload(ctx, request),
+      onResponse: async (request) => discardUnreadBody(request),
       schema: {
         operationId: 'putAvatarObject',
         tags,
@@ -72,6 +74,22 @@ export function avatarUploadRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       },
     });
   };
+}
+
+/**
+ * After a refusal (403, 413, 415) the rest of the body is still on the socket. Read and drop it, up
+ * to a bound, so the connection can close cleanly and the client sees the answer instead of a reset;
+ * past the bound the socket is destroyed.
+ */
+function discardUnreadBody(request: FastifyRequest): void {
+  const raw = request.raw;
+  if (raw.complete || raw.destroyed) return;
+  let discarded = 0;
+  raw.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT) raw.destroy();
+  });
+  raw.resume();
 }
 
 function keyOf(params: ParamsType): string {
