@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../test/helpers/clock.js';
 import { dialects } from '../../test/helpers/databases.js';
 import { signIn, signUp } from '../../test/helpers/factories.js';
-import { browserSignIn, startLocalProviders, uniqueIdentity } from '../../test/helpers/oauth-providers.js';
+import { browserSignIn, followAuthorize, startLocalProviders, uniqueIdentity } from '../../test/helpers/oauth-providers.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
 
 const CLIENT_CALLBACK = 'http://localhost:3000/oauth/callback';
@@ -61,6 +61,25 @@ describe.each(dialects)('account linking A18–A21 (%s)', (dialect) => {
     expect(url.searchParams.get('linked')).toBe('true');
     expect(url.searchParams.get('accessToken')).toBeNull();
     expect((await accounts(user.accessToken)).items.map((a: any) => a.provider)).toEqual(['email', 'google']);
+  });
+
+  it('an app holding code + state of an E1 link=true flow finishes it on A04 or A18', async () => {
+    const user = await signUp(t);
+    providers.github.as(uniqueIdentity('app-link'));
+    const started = await t.request('GET', `/v1/auth/github/authorize?redirect=${encodeURIComponent('http://localhost:3000/x')}&link=true`, { token: user.accessToken });
+    const back = await followAuthorize(started.body.authorizationUrl);
+    const res = await t.request('POST', '/v1/auth/github/callback', { body: { code: back.searchParams.get('code'), state: back.searchParams.get('state') } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ linked: true, provider: 'github' });
+
+    providers.google.as(uniqueIdentity('app-link-g'));
+    const g = await t.request('GET', `/v1/auth/google/authorize?redirect=${encodeURIComponent('http://localhost:3000/x')}&link=true`, { token: user.accessToken });
+    const gBack = await followAuthorize(g.body.authorizationUrl);
+    const other = await signUp(t);
+    const stolen = await t.request('POST', '/v1/auth/accounts', { token: other.accessToken, body: { provider: 'google', code: gBack.searchParams.get('code'), state: gBack.searchParams.get('state') } });
+    expect(stolen.status).toBe(400);
+    expect(stolen.body.code).toBe('auth/invalid-state');
+    expect((await accounts(user.accessToken)).items.map((a: any) => a.provider).sort()).toEqual(['email', 'github']);
   });
 
   it('links with a Google ID token and with the configured redirect URI by default (OP-21)', async () => {
