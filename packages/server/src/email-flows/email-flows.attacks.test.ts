@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, dialects } from '../../test/helpers/databases.js';
+import { signUp, STRONG_PASSWORD, uniqueEmail } from '../../test/helpers/factories.js';
+import { createTestApp, type ApiResponse, type TestApp } from '../../test/helpers/test-app.js';
+import { settleDeliveries } from './delivery.js';
+import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from './test-mailer.js';
+
+const APP = 'http://localhost:3000/cb';
+const EVIL = 'https://evil.example/steal';
+const SCRIPT_NAME = '<script>alert(document.cookie)</script><img src=x onerror=alert(1)>';
+
+/** Headers that may differ between any two responses (request id, date). */
+function comparable(res: ApiResponse) {
+  const { 'x-request-id': _id, date: _date, ...headers } = res.headers;
+  return { status: res.status, body: res.body, headers };
+}
+
+describe.each(dialects)('email flows under attack (%s)', (dialect) => {
+  let t: TestApp;
+  const mailer = new RecordingMailer();
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect, { mailer, env: ROOMY_EMAIL_LIMITS });
+  });
+  afterAll(async () => {
+    mailer.release();
+    await t.close();
+  });
+
+  async function post(url: string, body: unknown) {
+    const res = await t.request('POST', url, { body });
+    await settleDeliveries(t.ctx);
+    return res;
+  }
+
+  const tokenOf = (email: string) => linkIn(mailer.last(email)).searchParams.get('token')!;
+
+  /** One live token of each kind for a fresh account, and how to redeem it. */
+  const flows = {
+    reset: {
+      issue: async (email: string) => (await post('/v1/auth/password/reset/request', { email, callbackUrl: APP }), tokenOf(email)),
+      redeem: (email: string, token: string) => t.request('POST', '/v1/auth/password/reset/confirm', { body: { email, token, newPassword: 'Totally-New-Pass-3!' } }),
+      reused: [404, 'auth/verification-token-not-found'],
+      expired: [401, 'auth/verification-token-expired'],
+      ttl: 15 * 60_000,
+    },
+    verify: {
+      issue: async (email: string) => (await post('/v1/auth/email/verify/resend', { email, callbackUrl: APP }), tokenOf(email)),
+      redeem: (email: string, token: string) => t.request('POST', '/v1/auth/email/verify/confirm', { body: { email, token } }),
+      reused: [400, 'auth/already-verified'],
+      expired: [401, 'auth/token-expired'],
+      ttl: 24 * 3600_000,
+    },
+    magic: {
+      issue: async (email: string) => (await post('/v1/auth/email/signin', { method: 'magiclink', email, callbackUrl: APP }), tokenOf(email)),
+      redeem: (_email: string, token: string) => t.request('POST', '/v1/auth/email/callback', { body: { token } }),
+      reused: [401, 'auth/invalid-token'],
+      expired: [401, 'auth/token-expired'],
+      ttl: 15 * 60_000,
+    },
+  } as const;
+
+  describe.each(Object.keys(flows) as Array<keyof typeof flows>)('%s token', (name) => {
+    const flow = flows[name];
+
+    it('works once; a second use is refused', async () => {
+      const user = await signUp(t);
+      const token = await flow.issue(user.email);
+      expect((await flow.redeem(user.email, token)).status).toBe(200);
+      const again = await flow.redeem(user.email, token);
+      expect([again.status, again.body.code]).toEqual(flow.reused);
+    });
+
+    it('is refused once expired (injected clock, no sleeping)', async () => {
+      const user = await signUp(t);
+      const token = await flow.issue(user.email);
+      t.clock.advance(flow.ttl + 1);
+      const res = await flow.redeem(user.email, token);
+      expect([res.status, res.body.code]).toEqual(flow.expired);
+    });
+
+    it('two concurrent redemptions of one token: exactly one wins', async () => {
+      const user = await signUp(t);
+      const token = await flow.issue(user.email);
+      const results = await Promise.all([flow.redeem(user.email, token), flow.redeem(user.email, token), flow.redeem(user.email, token)]);
+      expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+      for (const loser of results.filter((r) => r.status !== 200)) expect(loser.status).toBeGreaterThanOrEqual(400);
+    });
+  });
+
+  it('a token is bound to the address it was sent to', async () => {
+    const victim = await signUp(t);
+    const attacker = await signUp(t);
+    const reset = await flows.reset.issue(victim.email);
+    const viaReset = await flows.reset.redeem(attacker.email, reset);
+    expect([viaReset.status, viaReset.body.code]).toEqual([404, 'auth/verification-token-not-found']);
+    const verify = await flows.verify.issue(victim.email);
+    const viaVerify = await flows.verify.redeem(attacker.email, verify);
+    expect([viaVerify.status, viaVerify.body.code]).toEqual([401, 'auth/invalid-token']);
+    // The attacker's own password still works and the victim's tokens are intact.
+    expect((await flows.reset.redeem(victim.email, reset)).status).toBe(200);
+  });
+
+  it.each([
+    ['A01-M', '/v1/auth/email/signup', { method: 'magiclink' }],
+    ['A02-M', '/v1/auth/email/signin', { method: 'magiclink' }],
+    ['A01-P', '/v1/auth/email/signup', { method: 'password', password: STRONG_PASSWORD, name: 'x' }],
+    ['A10', '/v1/auth/password/reset/request', {}],
+    ['A28', '/v1/auth/email/verify/send', {}],
+    ['A30', '/v1/auth/email/verify/resend', {}],
+    ['A31', '/v1/auth/signup/email/resend', {}],
+  ])('%s refuses a callbackUrl off the allow-list and mails nothing', async (_, url, extra) => {
+    const user = await signUp(t);
+    await settleDeliveries(t.ctx);
+    const before = mailer.sent.length;
+    for (const callbackUrl of [EVIL, 'http://localhost.evil.example/', 'https://localhost:3000/cb', '//evil.example/x', 'http://localhost:3000\\@evil.example/']) {
+      const email = extra.method === 'password' ? uniqueEmail() : user.email;
+      const res = await post(url, { email, callbackUrl, ...extra });
+      expect([res.status, res.body.code]).toEqual([400, 'auth/invalid-redirect-url']);
+      expect(res.headers.location).toBeUndefined();
+    }
+    expect(mailer.sent.slice(before)).toEqual([]);
+    expect(mailer.sent.some((m) => `${m.text}${m.html}`.includes('evil.example'))).toBe(false);
+  });
+
+  it('renders a hostile name escaped in every template it reaches', async () => {
+    const email = uniqueEmail('xss');
+    await post('/v1/auth/email/signup', { method: 'password', email, password: STRONG_PASSWORD, name: SCRIPT_NAME });
+    await post('/v1/auth/password/reset/request', { email, callbackUrl: APP });
+    await post('/v1/auth/email/verify/resend', { email, callbackUrl: APP });
+    await post('/v1/auth/email/signin', { method: 'magiclink', email, callbackUrl: APP });
+    const mails = mailer.to(email);
+    expect(mails.map((m) => m.template).sort()).toEqual(['email_verification', 'magic_link', 'password_reset', 'signup_confirmation']);
+    for (const mail of mails) {
+      expect(mail.html).not.toContain('<script>');
+      expect(mail.html).not.toContain('<img src=x');
+      if (mail.template !== 'magic_link') expect(mail.html).toContain('&lt;script&gt;alert(document.cookie)&lt;/script&gt;');
+    }
+  });
+
+  it('reset and magic link answer unknown and known addresses identically, without waiting for the mail', async () => {
+    const known = await signUp(t);
+    await settleDeliveries(t.ctx);
+    // Same length as the known address, so even Content-Length cannot differ.
+    const unknown = `z${known.email.slice(1)}`;
+    const cases = [
+      // Reset: only a registered address gets mail.
+      ['/v1/auth/password/reset/request', { callbackUrl: APP }, [known.email]],
+      // Magic link: an unknown address gets its sign-up link too (OP-12).
+      ['/v1/auth/email/signin', { method: 'magiclink', callbackUrl: APP }, [known.email, unknown]],
+    ] as const;
+    for (const [url, extra, recipients] of cases) {
+      mailer.hold();
+      const before = mailer.sent.length;
+      const forKnown = await t.request('POST', url, { body: { email: known.email, ...extra } });
+      const forUnknown = await t.request('POST', url, { body: { email: unknown, ...extra } });
+      // The answer came while the known address's mail was still held back: no timing difference
+      // from an SMTP round trip can tell the two apart.
+      expect(mailer.sent.length).toBe(before);
+      expect(comparable(forUnknown)).toEqual({ ...comparable(forKnown), body: { ...forKnown.body, ...(forKnown.body.email ? { email: unknown } : {}) } });
+      mailer.release();
+      await settleDeliveries(t.ctx);
+      expect(mailer.sent.slice(before).map((m) => m.to).sort()).toEqual([...recipients].sort());
+    }
+  });
+});
+
+describe.each(dialects)('email sending caps, auth-api.md §10 (%s)', (dialect) => {
+  const callbackUrl = APP;
+
+  it('spaces sends to one address by 60 s, counting unknown addresses the same (Retry-After)', async () => {
+    const t = await createTestApp(dialect);
+    try {
+      const user = await signUp(t);
+      const unknown = uniqueEmail('ghost');
+      for (const email of [user.email, unknown]) {
+        // The sign-up's confirmation already spent the known address's interval.
+        if (email === unknown) expect((await t.request('POST', '/v1/auth/password/reset/request', { body: { email, callbackUrl } })).status).toBe(200);
+        const res = await t.request('POST', '/v1/auth/password/reset/request', { body: { email, callbackUrl } });
+        expect([res.status, res.body.code]).toEqual([429, 'auth/too-many-code-requests']);
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(50);
+        expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
+      }
+      // The budget is per address and shared by every flow: the magic link waits too.
+      const magic = await t.request('POST', '/v1/auth/email/signin', { body: { method: 'magiclink', email: unknown, callbackUrl } });
+      expect(magic.body.code).toBe('auth/too-many-code-requests');
+      expect((await t.request('POST', '/v1/auth/password/reset/request', { body: { email: uniqueEmail(), callbackUrl } })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('allows 5 sends per address per hour across flows; the 6th is refused with Retry-After', async () => {
+    const t = await createTestApp(dialect, { env: { LATCH_RATE_EMAIL_INTERVAL: '1000/60' } });
+    try {
+      const email = uniqueEmail();
+      const sends = [
+        () => t.request('POST', '/v1/auth/password/reset/request', { body: { email, callbackUrl } }),
+        () => t.request('POST', '/v1/auth/email/signin', { body: { method: 'magiclink', email, callbackUrl } }),
+        () => t.request('POST', '/v1/auth/signup/email/resend', { body: { email } }),
+        () => t.request('POST', '/v1/auth/email/verify/send', { body: { email } }),
+        () => t.request('POST', '/v1/auth/email/signup', { body: { method: 'magiclink', email, callbackUrl } }),
+      ];
+      for (const send of sends) expect((await send()).status).toBeLessThan(300);
+      const sixth = await t.request('POST', '/v1/auth/email/verify/resend', { body: { email } });
+      expect([sixth.status, sixth.body.code]).toEqual([429, 'auth/too-many-code-requests']);
+      expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(3000);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('caps email-sending requests per IP', async () => {
+    const t = await createTestApp(dialect, { env: { LATCH_RATE_EMAIL_IP: '3/3600' } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await t.request('POST', '/v1/auth/password/reset/request', { body: { email: uniqueEmail() }, ip: '203.0.113.9' })).status).toBe(200);
+      const fourth = await t.request('POST', '/v1/auth/password/reset/request', { body: { email: uniqueEmail() }, ip: '203.0.113.9' });
+      expect([fourth.status, fourth.body.code]).toEqual([429, 'auth/too-many-code-requests']);
+      expect(fourth.headers['retry-after']).toBeDefined();
+      expect((await t.request('POST', '/v1/auth/password/reset/request', { body: { email: uniqueEmail() }, ip: '203.0.113.10' })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe.each(dialects.filter((d) => d === 'postgres'))('email caps and single use hold across instances (%s)', (dialect) => {
+  it('an address spaced on one instance is spaced on the other; one token redeemed on two instances wins once', async () => {
+    const database = await createTestDatabase(dialect);
+    const mailer = new RecordingMailer();
+    const a = await createTestApp(dialect, { database, mailer });
+    const b = await createTestApp(dialect, { database });
+    try {
+      const user = await signUp(a);
+      const email = uniqueEmail();
+      expect((await a.request('POST', '/v1/auth/email/signin', { body: { method: 'magiclink', email, callbackUrl: APP } })).status).toBe(200);
+      const onB = await b.request('POST', '/v1/auth/email/signin', { body: { method: 'magiclink', email, callbackUrl: APP } });
+      expect(onB.body.code).toBe('auth/too-many-code-requests');
+
+      await settleDeliveries(a.ctx);
+      const token = linkIn(mailer.last(email)).searchParams.get('token');
+      const both = await Promise.all([a, b, a, b].map((app) => app.request('POST', '/v1/auth/email/callback', { body: { token } })));
+      expect(both.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(user.id).toBeTruthy();
+    } finally {
+      await a.close();
+      await b.close();
+      await database.drop();
+    }
+  });
+});
