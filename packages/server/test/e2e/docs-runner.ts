@@ -167,6 +167,22 @@ export interface LiveServer {
 
 /** Send one request example; throws PendingExample when the endpoint does not exist yet. */
 export async function runHttpExample(server: LiveServer, example: HttpExample, vars: Vars, now?: number): Promise<void> {
+  // A GET is safe to repeat: poll briefly for results that arrive asynchronously (mails in the outbox).
+  const attempts = example.method === 'GET' ? 30 : 1;
+  for (let attempt = 1; ; attempt++) {
+    const trial: Vars = { ...vars };
+    try {
+      await runHttpOnce(server, example, trial, now);
+      Object.assign(vars, trial);
+      return;
+    } catch (error) {
+      if (error instanceof PendingExample || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function runHttpOnce(server: LiveServer, example: HttpExample, vars: Vars, now?: number): Promise<void> {
   const path = substitute(example.path, vars, now);
   const headers = Object.fromEntries(Object.entries(example.headers).map(([k, v]) => [k, substitute(v, vars, now)]));
   const body = example.body === undefined ? undefined : substitute(example.body, vars, now);
