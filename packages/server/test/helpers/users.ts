@@ -3,7 +3,7 @@ import { signUp, type SignedUpUser } from './factories.js';
 import { TEST_SK, type TestApp } from './test-app.js';
 
 /** A mailer that keeps what was sent in memory (the users/invitations tests read tokens from it). */
-export function capturingMailer(): Mailer & { sent: MailMessage[]; lastTo(address: string): MailMessage } {
+export function capturingMailer(): Mailer & { sent: MailMessage[]; lastTo(address: string, template?: string): MailMessage } {
   const sent: MailMessage[] = [];
   return {
     kind: 'outbox',
@@ -12,8 +12,9 @@ export function capturingMailer(): Mailer & { sent: MailMessage[]; lastTo(addres
       sent.push(message);
     },
     async close() {},
-    lastTo(address) {
-      const found = sent.filter((m) => m.to.toLowerCase() === address.toLowerCase());
+    /** The newest mail to `address` with `template` (default `invitation`; sign-up mails are skipped). */
+    lastTo(address, template = 'invitation') {
+      const found = sent.filter((m) => m.to.toLowerCase() === address.toLowerCase() && m.template === template);
       if (found.length === 0) throw new Error(`no mail to ${address}`);
       return found[found.length - 1];
     },
