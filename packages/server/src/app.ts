@@ -17,6 +17,7 @@ import type { AppContext } from './context.js';
 import { uuidv7 } from './crypto/random.js';
 import { installAuthPolicy } from './http/auth-policy.js';
 import { installErrorHandling, onFrameworkError } from './http/error-handler.js';
+import { installDrain } from './http/drain.js';
 import { installJsonBody } from './http/json-body.js';
 import { installRouteCatalog } from './http/route-catalog.js';
 import { ErrorResponse, TokenResponse } from './http/schemas.js';
@@ -64,6 +65,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     strictPreflight: false,
   });
   installRouteCatalog(app);
+  installDrain(app);
   installErrorHandling(app);
   installAuthPolicy(app, ctx);
   await app.register(swagger, {
