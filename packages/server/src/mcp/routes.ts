@@ -182,19 +182,8 @@ export function mcpRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       },
     });
 
-    // Stateless server: no SSE stream to offer and no session to end (mcp.md §2.1, §7.2).
-    for (const method of ['GET', 'DELETE'] as const) {
-      app.route({
-        method,
-        url: '/mcp',
-        config: { auth: 'none' },
-        schema: { operationId: method === 'GET' ? 'mcpGet' : 'mcpDelete', tags, summary: `${method} /mcp: 405, the server is stateless and sends no server-initiated messages`, response: errorResponses(405) },
-        handler: async (_request, reply) => {
-          reply.header('allow', 'POST');
-          throw new AppError('common/method-not-allowed', `${method} is not supported on /mcp: POST JSON-RPC messages`);
-        },
-      });
-    }
+    // GET and DELETE /mcp are not routes: a stateless server offers no SSE stream and no session to end,
+    // so the router's method check answers 405 common/method-not-allowed with `Allow: POST` (mcp.md §7.2).
 
     function html(reply: FastifyReply, status: number, body: string, redirectUri?: string) {
       // No framing (clickjacking of the consent form), no scripts; the form may only go to us and, by

@@ -187,6 +187,13 @@ describe.each(dialects)('MCP over Streamable HTTP (%s)', (dialect) => {
     expect(res.body.error.code).toBe('auth/invalid-token');
   });
 
+  it.each(['2025-03-26', '2025-06-18'])('initialize echoes the protocol version %s the client asks for', async (version) => {
+    const res = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }, { authorization: `Bearer ${TEST_SK}` });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ protocolVersion: version, serverInfo: { name: 'latch' }, capabilities: { tools: { listChanged: false }, resources: { subscribe: false, listChanged: false } } });
+    expect(res.headers.get('mcp-session-id')).toBeNull(); // stateless (mcp.md §2.1)
+  });
+
   it('answers the transport-level statuses of mcp.md §7.2', async () => {
     const auth = { authorization: `Bearer ${TEST_SK}` };
     const parse = await postMcp(server, '{not json', auth);
@@ -202,6 +209,7 @@ describe.each(dialects)('MCP over Streamable HTTP (%s)', (dialect) => {
     for (const method of ['GET', 'DELETE']) {
       const res = await fetch(`${server.url}/mcp`, { method, headers: auth });
       expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toContain('POST');
       expect((await res.json()).error.code).toBe('common/method-not-allowed');
     }
     const foreign = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'ping' }, { ...auth, origin: 'http://evil.example' });
