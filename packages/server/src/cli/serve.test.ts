@@ -53,8 +53,8 @@ describe.each(dialects)('latch serve (%s)', (dialect) => {
   it('first start prints one publishable and one secret key, once; the keys work; SIGTERM exits 0', async () => {
     const first = await serve(db.env);
     const printed = first.out.join('\n');
-    const pks = printed.match(/pk_[0-9a-f]{64}/g) ?? [];
-    const sks = printed.match(/sk_[0-9a-f]{64}/g) ?? [];
+    const pks: string[] = printed.match(/pk_[0-9a-f]{64}/g) ?? [];
+    const sks: string[] = printed.match(/sk_[0-9a-f]{64}/g) ?? [];
     expect(pks).toHaveLength(1);
     expect(sks).toHaveLength(1);
     const email = uniqueEmail('first');

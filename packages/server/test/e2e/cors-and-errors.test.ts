@@ -96,7 +96,7 @@ describe.each(dialects)('CORS and errors over a socket (%s)', (dialect) => {
         else controller.close();
       },
     });
-    const res = await raw('POST', '/v1/auth/email/signup', { headers: { 'x-api-key': TEST_PK, 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    const res = await raw('POST', '/v1/auth/email/signup', { headers: { 'x-api-key': TEST_PK, 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit & { headers: Record<string, string> });
     expectErrorEnvelope(res, 413, 'common/payload-too-large');
   });
 
