@@ -141,6 +141,15 @@ describe.each(dialects)('magic link A01-M / A02-M / POST /email/callback (%s)', 
     expect((await exchange({ token })).status).toBe(200);
   });
 
+  it('a link sent to an account dies with it: after withdraw it creates nothing', async () => {
+    const user = await signUp(t);
+    const token = await tokenFor(user.email);
+    expect((await t.request('DELETE', '/v1/auth/withdraw', { token: user.accessToken })).status).toBe(200);
+    const res = await exchange({ token });
+    expect([res.status, res.body.code]).toEqual([401, 'auth/invalid-token']);
+    expect(await t.ctx.db.selectFrom('users').select('id').where('email_normalized', '=', user.email).where('deleted_at', 'is', null).execute()).toEqual([]);
+  });
+
   it.each([
     [{}, 400, 'auth/magic-token-missing'],
     [{ token: '' }, 400, 'auth/magic-token-missing'],

@@ -80,6 +80,7 @@ export async function exchangeMagicLink(ctx: AppContext, input: { token?: string
   if (found.state === 'expired') throw expiredToken();
 
   const existing = await findLiveUserByEmail(ctx.db, found.row.email_normalized);
+  assertSameAccount(found.row.user_id, existing);
   if (existing) {
     await assertMayUseMagicLink(ctx.db, existing);
     await requireSecondFactor(ctx, existing, { flow: 'magiclink', mfaCode: input.mfaCode, pending: { magicTokenHash: hash }, meta });
@@ -120,6 +121,7 @@ export async function consumeMagicLinkToken(ctx: AppContext, trx: Db, tokenHash:
   }
   const token = (await findEmailToken(trx, tokenHash, MAGIC))!;
   let user = await findLiveUserByEmail(trx, token.email_normalized);
+  assertSameAccount(token.user_id, user);
   let isNewUser = false;
   if (user) {
     await assertMayUseMagicLink(trx, user);
@@ -172,6 +174,14 @@ async function assertMayUseMagicLink(db: Db, user: UsersTable): Promise<void> {
   if (await isSocialOnly(db, user.id)) {
     throw new AppError('auth/magiclink-not-available-for-social', 'This account signs in with Google or GitHub; magic link is not available for it');
   }
+}
+
+/**
+ * A link sent to an account works only for that account: if it was deleted (A08 withdraws pending
+ * tokens, auth-api.md A08) or the address now belongs to someone else, the link is dead.
+ */
+function assertSameAccount(tokenUserId: string | null, user: UsersTable | undefined): void {
+  if (tokenUserId !== null && user?.id !== tokenUserId) throw invalidToken();
 }
 
 /** Social-only = linked accounts, none of them the `email` credential (which a password always comes with). */
