@@ -109,7 +109,7 @@ describe.each(dialects)('email flows under attack (%s)', (dialect) => {
     ['A28', '/v1/auth/email/verify/send', {}],
     ['A30', '/v1/auth/email/verify/resend', {}],
     ['A31', '/v1/auth/signup/email/resend', {}],
-  ])('%s refuses a callbackUrl off the allow-list and mails nothing', async (_, url, extra) => {
+  ])('%s refuses a callbackUrl off the allow-list and mails nothing', async (_, url, extra: { method?: string }) => {
     const user = await signUp(t);
     await settleDeliveries(t.ctx);
     const before = mailer.sent.length;
