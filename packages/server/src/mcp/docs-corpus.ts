@@ -12,7 +12,7 @@ export interface DocSection {
   level: number;
   /** Markdown of the section without its heading line. */
   text: string;
-  /** Term frequencies: body tokens, plus heading tokens (boosted) and page-title tokens (boosted). */
+  /** Term frequencies: body tokens plus heading tokens (boosted). */
   terms: Map<string, number>;
   length: number;
 }
@@ -24,12 +24,13 @@ export interface DocPage {
   path: string;
   /** Markdown body without the front matter. */
   body: string;
+  /** Tokens of the title and the doc ID: they boost the page, not each section. */
+  titleTerms: Set<string>;
   sections: DocSection[];
 }
 
 export const DOC_ID = /^[0-9]+_[a-z0-9_]+$/;
 const HEADING_BOOST = 3;
-const TITLE_BOOST = 2;
 
 /** `docs/` at the repository root, the same from src/mcp (tests) and dist/mcp (the CLI). */
 export const DEFAULT_DOCS_DIR = fileURLToPath(new URL('../../../../docs/', import.meta.url));
@@ -72,7 +73,7 @@ export function parsePage(source: string, path: string): DocPage {
   const id = meta.id ?? idFromPath(path);
   if (!DOC_ID.test(id)) throw new Error(`docs: ${path} has an invalid doc ID "${id}" (want ^[0-9]+_[a-z0-9_]+$)`);
   const titleTerms = tokenize(`${title} ${id.replace(/_/g, ' ')}`);
-  return { id, title, path, body, sections: splitSections(body, title, titleTerms) };
+  return { id, title, path, body, titleTerms: new Set(titleTerms), sections: splitSections(body, title) };
 }
 
 function idFromPath(path: string): string {
@@ -81,7 +82,7 @@ function idFromPath(path: string): string {
 }
 
 /** Heading-delimited sections; headings inside fenced code blocks do not count. */
-function splitSections(body: string, title: string, titleTerms: string[]): DocSection[] {
+function splitSections(body: string, title: string): DocSection[] {
   const sections: Array<{ heading: string; level: number; lines: string[] }> = [];
   let current = { heading: title, level: 1, lines: [] as string[] };
   let fence: string | null = null;
@@ -111,7 +112,6 @@ function splitSections(body: string, title: string, titleTerms: string[]): DocSe
       const bodyTokens = tokenize(text);
       add(bodyTokens, 1);
       add(tokenize(s.heading), HEADING_BOOST);
-      add(titleTerms, TITLE_BOOST);
       return { heading: s.heading, level: s.level, text, terms, length: bodyTokens.length + 8 };
     })
     .filter((s) => s.text.length > 0);

@@ -10,6 +10,7 @@ export const OUTPUT_CAP = 16_000;
 const K1 = 1.2;
 const B = 0.75;
 const SECTIONS_PER_PAGE = 2;
+const TITLE_WEIGHT = 1.5;
 
 export interface PageHit {
   page: DocPage;
@@ -53,11 +54,18 @@ export class DocsIndex {
         .filter((s) => s.score > 0)
         .sort((a, b) => b.score - a.score);
       if (scored.length === 0) continue;
-      // A page ranks by its best section, helped a little by a second one on the same topic.
-      const score = scored[0].score + 0.25 * (scored[1]?.score ?? 0);
+      // A page ranks by its best section, helped a little by a second one on the same topic and by
+      // query terms in its title or doc ID (the title boost, applied once per page).
+      const titleBoost = terms.reduce((sum, term) => sum + (page.titleTerms.has(term) ? TITLE_WEIGHT * this.idf(term) : 0), 0);
+      const score = scored[0].score + 0.25 * (scored[1]?.score ?? 0) + titleBoost;
       hits.push({ page, score, sections: scored.slice(0, SECTIONS_PER_PAGE) });
     }
     return hits.sort((a, b) => b.score - a.score || a.page.id.localeCompare(b.page.id)).slice(0, MAX_PAGES);
+  }
+
+  private idf(term: string): number {
+    const df = this.df.get(term) ?? 0;
+    return Math.log(1 + (this.sectionCount - df + 0.5) / (df + 0.5));
   }
 
   private score(section: DocSection, terms: string[]): number {
@@ -65,8 +73,7 @@ export class DocsIndex {
     for (const term of terms) {
       const tf = section.terms.get(term);
       if (!tf) continue;
-      const df = this.df.get(term) ?? 0;
-      const idf = Math.log(1 + (this.sectionCount - df + 0.5) / (df + 0.5));
+      const idf = this.idf(term);
       score += idf * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * section.length) / this.avgLength)));
     }
     return score;
