@@ -19,11 +19,18 @@ export async function freePort(): Promise<number> {
 
 /** A live Latch whose public URL is its own socket address (MCP OAuth metadata must be reachable). */
 export async function startMcpServer(dialect: DialectName, options: { env?: Record<string, string>; clock?: ManualClock } = {}): Promise<TestServer> {
-  const port = await freePort();
-  return startTestServer(dialect, {
-    clock: options.clock,
-    env: { LATCH_PORT: String(port), LATCH_PUBLIC_URL: `http://127.0.0.1:${port}`, ...options.env },
-  });
+  // Another worker may take the probed port before we listen on it: try a few ports.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await startTestServer(dialect, {
+        clock: options.clock,
+        env: { LATCH_PORT: String(port), LATCH_PUBLIC_URL: `http://127.0.0.1:${port}`, ...options.env },
+      });
+    } catch (error) {
+      if (attempt >= 5 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    }
+  }
 }
 
 /** The official SDK client over Streamable HTTP with a fixed bearer token (secret key or MCP token). */
