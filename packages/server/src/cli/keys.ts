@@ -30,7 +30,7 @@ export async function runKeys(config: Config, args: string[], io: Output): Promi
       const keys = await listKeys(ctx);
       io.out(['id', 'prefix', 'name', 'type', 'created', 'last used', 'status'].join('\t'));
       for (const k of keys) {
-        io.out([k.id, `${k.prefix}…`, k.name, k.type, k.createdAt, k.lastUsedAt ?? '-', k.revokedAt ? 'revoked' : k.expiresAt && k.expiresAt < new Date().toISOString() ? 'expired' : 'active'].join('\t'));
+        io.out([k.id, `${k.prefix}…`, k.name, k.type, k.createdAt, k.lastUsedAt ?? '-', k.revokedAt ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= ctx.clock.now() ? 'expired' : 'active'].join('\t'));
       }
       return 0;
     }

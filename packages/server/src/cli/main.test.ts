@@ -57,3 +57,21 @@ describe.each(dialects)('latch migrate (%s)', (dialect) => {
     expect(second).toEqual({ code: 0, out: ['Database is up to date'], err: [] });
   });
 });
+
+describe('the CLI in production', () => {
+  it('manages keys without LATCH_SMTP_URL (the shell sends no mail), while serve still refuses to start without it', async () => {
+    const db = await cliDatabase('sqlite');
+    const env = { ...db.env, NODE_ENV: 'production', LATCH_PASSWORD_HASH: 'argon2id:m=19456,t=2,p=1' };
+    try {
+      const created = await runCli(['keys', 'create', '--type', 'secret'], env);
+      expect(created.code).toBe(0);
+      expect(created.out[0]).toMatch(/^sk_[0-9a-f]{64}$/);
+      expect((await runCli(['keys', 'list'], env)).code).toBe(0);
+      const serve = await runCli(['serve'], { ...env, LATCH_PORT: '0' });
+      expect(serve.code).toBe(1);
+      expect(serve.err[0]).toMatch(/^latch: configuration error: LATCH_SMTP_URL: /);
+    } finally {
+      await db.drop();
+    }
+  });
+});
