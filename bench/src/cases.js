@@ -1,6 +1,7 @@
 // What each case sends, and to which systems it applies.
 
-const LATCH = ['latch-sqlite', 'latch-postgres'];
+// latch-b-*: a second build of Latch (--compare-dist), run in the same alternating rounds for A/B.
+const LATCH = ['latch-sqlite', 'latch-postgres', 'latch-b-sqlite', 'latch-b-postgres'];
 const PEER = ['better-auth-sqlite', 'better-auth-postgres'];
 
 export const CASE_INFO = {

@@ -75,6 +75,7 @@ async function main(argv) {
       loadAfter: machine.load,
       threads: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
       software: softwareInfo(BENCH, pgVersion),
+      latchB: options.compareDist ? `the build in ${options.compareDist}` : undefined,
       latch: options.latchDist ? `the build in ${options.latchDist}` : `commit ${latchCommit()}, built from packages/server`,
     };
     const out = resolve(options.out ?? join(BENCH, 'RESULTS.md'));
@@ -112,7 +113,7 @@ async function startTargets({ options, targets, runId, tmp, argon2Params, cleanu
     log(`starting ${label} …`);
     if (target.startsWith('latch-')) {
       const env = cleanEnv({
-        BENCH_LATCH_DIST: DIST,
+        BENCH_LATCH_DIST: target.startsWith('latch-b-') ? resolve(options.compareDist) : DIST,
         LATCH_HOST: '127.0.0.1',
         LATCH_PORT: '0',
         LATCH_DATABASE_URL: await database(target),

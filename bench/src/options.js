@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 
 export const CASES = ['signup', 'signin', 'me', 'refresh', 'mixed'];
 export const TARGETS = ['latch-sqlite', 'latch-postgres', 'better-auth-sqlite', 'better-auth-postgres', 'floor', 'argon2'];
+/** Only with --compare-dist: that build, beside the main one, in the same rounds. */
+export const COMPARE_TARGETS = ['latch-b-sqlite', 'latch-b-postgres'];
 
 export const USAGE = `usage: npm run bench -- [options]
 
@@ -14,13 +16,16 @@ export const USAGE = `usage: npm run bench -- [options]
                      clients for sign-up and sign-in, and operations in flight for the argon2id
                      ceiling (default 8: twice the libuv pool, enough to keep every hashing thread busy)
   --cases LIST       comma-separated: ${CASES.join(', ')} (default: all)
-  --targets LIST     comma-separated: ${TARGETS.join(', ')} (default: all)
+  --targets LIST     comma-separated: ${TARGETS.join(', ')} (default: all),
+                     and ${COMPARE_TARGETS.join(', ')} with --compare-dist (default then: all)
   --out FILE         where the markdown table goes (default bench/RESULTS.md; FILE.json gets the raw rounds)
   --postgres-url URL server to create the per-run databases on
                      (default $BENCH_POSTGRES_URL, $LATCH_TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres)
   --cpu-prof LIST    targets to run under node --cpu-prof (profiles in bench/profiles/)
   --no-build         do not run \`npm run build\` for packages/server first
   --latch-dist DIR   bench another build of Latch (a patched copy of packages/server/dist; implies --no-build)
+  --compare-dist DIR also bench this build as latch-b-sqlite / latch-b-postgres, alternating with the main
+                     one in the same rounds (A/B of a change); its ratio column compares it with the main build
   --help
 `;
 
@@ -56,12 +61,13 @@ export function parseOptions(argv, env = {}) {
         connections: { type: 'string', default: '32' },
         'password-connections': { type: 'string', default: '8' },
         cases: { type: 'string', default: CASES.join(',') },
-        targets: { type: 'string', default: TARGETS.join(',') },
+        targets: { type: 'string' },
         out: { type: 'string' },
         'postgres-url': { type: 'string' },
         'cpu-prof': { type: 'string', default: '' },
         'no-build': { type: 'boolean', default: false },
         'latch-dist': { type: 'string' },
+        'compare-dist': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -69,6 +75,7 @@ export function parseOptions(argv, env = {}) {
     throw new UsageError(error.message);
   }
   const v = parsed.values;
+  const allowed = v['compare-dist'] ? [...TARGETS, ...COMPARE_TARGETS] : TARGETS;
   // Bounded loops only (the workplace's load-test rule): at most 10 minutes per round, 20 rounds.
   const options = {
     help: v.help,
@@ -78,12 +85,13 @@ export function parseOptions(argv, env = {}) {
     connections: Math.trunc(number(v.connections, 'connections', 1, 1000)),
     passwordConnections: Math.trunc(number(v['password-connections'], 'password-connections', 1, 1000)),
     cases: list(v.cases, CASES, 'cases'),
-    targets: list(v.targets, TARGETS, 'targets'),
+    targets: list(v.targets ?? allowed.join(','), allowed, 'targets'),
     out: v.out,
     postgresUrl: v['postgres-url'] ?? env.BENCH_POSTGRES_URL ?? env.LATCH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    cpuProf: v['cpu-prof'] ? list(v['cpu-prof'], TARGETS, 'cpu-prof') : [],
+    cpuProf: v['cpu-prof'] ? list(v['cpu-prof'], allowed, 'cpu-prof') : [],
     build: !v['no-build'] && !v['latch-dist'],
     latchDist: v['latch-dist'],
+    compareDist: v['compare-dist'],
   };
   const host = new URL(options.postgresUrl).hostname;
   // Loopback only: a load test never leaves this machine.

@@ -5,6 +5,8 @@ import { median, medianRound, pairedRatio, targetChecks } from './stats.js';
 export const TARGET_LABEL = {
   'latch-sqlite': 'Latch (SQLite)',
   'latch-postgres': 'Latch (PostgreSQL)',
+  'latch-b-sqlite': 'Latch B (SQLite)',
+  'latch-b-postgres': 'Latch B (PostgreSQL)',
   'better-auth-sqlite': 'Better Auth (SQLite)',
   'better-auth-postgres': 'Better Auth (PostgreSQL)',
   floor: 'bare Fastify floor',
@@ -22,6 +24,7 @@ function cpu(list) {
 
 /** The reference each case's ratio column compares against. */
 function referenceFor(caseName, target) {
+  if (target.startsWith('latch-b-')) return target.replace('latch-b-', 'latch-');
   if (caseName === 'me' && target.startsWith('latch-')) return 'floor';
   if ((caseName === 'signin' || caseName === 'signup') && target !== 'argon2') return 'argon2';
   return undefined;
@@ -36,6 +39,7 @@ export function renderReport({ run, rounds }) {
   lines.push(`| load average (1 min) | ${run.loadBefore} at start, ${run.loadAfter} at the end (other work was running on this shared machine) |`);
   lines.push(`| software | ${run.software} |`);
   lines.push(`| Latch | ${run.latch} |`);
+  if (run.latchB) lines.push(`| Latch B | ${run.latchB} |`);
   lines.push(
     `| method | ${run.options.connections} keep-alive connections over loopback (${run.options.passwordConnections} for sign-up and sign-in, and as many argon2id operations in flight for the ceiling; autocannon, no pipelining); ` +
       `${run.options.rounds} alternating rounds of ${run.options.durationSec} s per case after ${run.options.warmupSec} s of warm-up; ` +

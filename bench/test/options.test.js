@@ -26,6 +26,13 @@ describe('parseOptions', () => {
     assert.equal(o.postgresUrl, 'postgres://postgres@localhost:5432/postgres');
   });
 
+  it('offers the second build as latch-b-* targets only with --compare-dist', () => {
+    assert.throws(() => parseOptions(['--targets', 'latch-b-sqlite'], {}), /unknown "latch-b-sqlite"/);
+    const o = parseOptions(['--compare-dist', '/tmp/patched/dist'], {});
+    assert.deepEqual(o.targets.slice(-2), ['latch-b-sqlite', 'latch-b-postgres']);
+    assert.equal(o.compareDist, '/tmp/patched/dist');
+  });
+
   const refused = [
     [['--cases', 'login'], /unknown "login"/],
     [['--targets', ''], /at least one/],
