@@ -18,6 +18,7 @@ import { uuidv7 } from './crypto/random.js';
 import { installAuthPolicy } from './http/auth-policy.js';
 import { installErrorHandling, onFrameworkError } from './http/error-handler.js';
 import { installDrain } from './http/drain.js';
+import { installBudgetHeaders } from './rate-limit/budget-headers.js';
 import { installJsonBody } from './http/json-body.js';
 import { installRouteCatalog } from './http/route-catalog.js';
 import { ErrorResponse, TokenResponse } from './http/schemas.js';
@@ -66,6 +67,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   installRouteCatalog(app);
   installDrain(app);
+  installBudgetHeaders(app);
   installErrorHandling(app);
   installAuthPolicy(app, ctx);
   await app.register(swagger, {
