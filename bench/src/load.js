@@ -2,6 +2,10 @@
 // virtual client, no pipelining. Every response is checked; a run with any failure is marked failed.
 import autocannon from 'autocannon';
 
+// Real clients send one, and Latch parses it when it opens a session (device info): that cost belongs in
+// the numbers. Every system under test gets the same header.
+export const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
 /**
  * A request the scenarios describe:
  *   { name, method, path, headers?, body?(slot) → object, accept(body) → boolean, onOk?(slot, body) }
@@ -23,7 +27,7 @@ export async function runLoad({ url, connections, durationSec, requests, slots }
     path: request.path,
     setupRequest(req, context) {
       const slot = slots[context.slot ?? 0];
-      const out = { ...req, headers: { ...request.headers?.(slot) } };
+      const out = { ...req, headers: { 'user-agent': USER_AGENT, ...request.headers?.(slot) } };
       if (request.body) {
         out.body = JSON.stringify(request.body(slot));
         out.headers['content-type'] = 'application/json';

@@ -17,6 +17,7 @@ before(async () => {
     req.on('end', () => {
       served++;
       if (req.url === '/echo') {
+        if (!req.headers['user-agent']?.startsWith('Mozilla/5.0')) return res.writeHead(400).end('no browser user agent');
         const ids = seen.get(req.socket) ?? new Set();
         ids.add(req.headers['x-slot']);
         seen.set(req.socket, ids);

@@ -1,9 +1,10 @@
 // Set-up requests (seeding users, re-signing a client in) go through fetch, outside any measurement.
+import { USER_AGENT } from '../load.js';
 
 export async function postJson(url, body, headers = {}) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
     body: JSON.stringify(body),
   });
   const text = await response.text();
