@@ -21,7 +21,7 @@ export async function renderContext(ctx: AppContext, principal: McpPrincipal): P
     apiEndpoint: base,
     mcpEndpoint: `${base}/mcp`,
     scopes: principal.scopes,
-    warnings: [] as string[],
+    warnings: deploymentWarnings(ctx),
   };
   return `# Latch context
 
@@ -66,9 +66,21 @@ Another environment (staging, prod) is another Latch deployment with its own URL
 - Key values are never returned by MCP (\`backend_access_token_*\` show a masked prefix): ask the user to paste the
   publishable key into the app's configuration.
 - There are no MCP tools for signing users in or for row CRUD: app code does that over REST.
+${json.warnings.map((w) => `- Warning: ${w}`).join('\n')}
 
 \`\`\`json
 ${JSON.stringify(json, null, 2)}
 \`\`\`
 `;
+}
+
+/** Facts an agent should mention when it wires an app to this deployment. */
+function deploymentWarnings(ctx: AppContext): string[] {
+  const warnings: string[] = [];
+  const url = new URL(ctx.config.publicUrl);
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !local) warnings.push(`LATCH_PUBLIC_URL (${ctx.config.publicUrl}) is not https: tokens would travel in clear text`);
+  if (!ctx.config.smtpUrl) warnings.push('no SMTP server configured: verification, reset and magic-link mails go to the dev outbox (GET /v1/admin/outbox with the secret key)');
+  if (!ctx.config.requireApiKey) warnings.push('LATCH_REQUIRE_API_KEY=false: requests without X-API-Key act as the publishable key');
+  return warnings;
 }

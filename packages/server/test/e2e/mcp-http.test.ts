@@ -51,6 +51,9 @@ describe.each(dialects)('MCP over Streamable HTTP (%s)', (dialect) => {
     expect(text).toContain(`REST API base URL for app code: **${server.url}**`);
     const json = JSON.parse(/```json\n([\s\S]+?)\n```/.exec(text)![1]);
     expect(json).toMatchObject({ organization: { id: 'default' }, apiEndpoint: server.url, projects: [{ id: 'default', environments: [{ id: 'default' }] }] });
+    // No SMTP in tests: the agent is told where mails go.
+    expect(json.warnings).toEqual([expect.stringContaining('dev outbox')]);
+    expect(text).toContain('- Warning: no SMTP server configured');
   });
 
   it('search_docs returns Markdown with the required heading; a doc ID returns that guide', async () => {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -19,7 +20,7 @@ function pkce() {
 }
 
 /** The "browser": load the consent page, sign in as the given user and approve (or deny). */
-async function consent(server: TestServer, authorizeUrl: string, credentials: { email: string; password: string }, decision = 'approve') {
+async function consent(server: TestServer, authorizeUrl: string, credentials: { email: string; password: string; mfaCode?: string }, decision = 'approve') {
   const page = await fetch(authorizeUrl, { redirect: 'manual' });
   const html = await page.text();
   if (page.status !== 200) return { status: page.status, html, location: page.headers.get('location') };
@@ -30,6 +31,7 @@ async function consent(server: TestServer, authorizeUrl: string, credentials: { 
   form.set('email', credentials.email);
   form.set('password', credentials.password);
   form.set('decision', decision);
+  if (credentials.mfaCode) form.set('mfaCode', credentials.mfaCode);
   const res = await fetch(`${server.url}/mcp/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
   return { status: res.status, html: await res.text(), location: res.headers.get('location') };
 }
@@ -70,7 +72,7 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
   });
 
   /** Registration → authorize with PKCE → consent as admin → code. */
-  async function obtainCode(options: { scope?: string; user?: { email: string; password: string } } = {}) {
+  async function obtainCode(options: { scope?: string; user?: { email: string; password: string; mfaCode?: string } } = {}) {
     const { body: client } = await register(server);
     const { verifier, challenge } = pkce();
     const state = randomBytes(8).toString('hex');
@@ -201,6 +203,28 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
       expect(answer.html).toContain('Only admin-role Latch users');
     });
 
+    it('an admin with MFA on must give a code: the password alone issues nothing', async () => {
+      const guarded = { email: uniqueEmail('mfa-admin'), password: STRONG_PASSWORD };
+      await createUser(server.ctx, { ...guarded, role: 'admin' });
+      const signIn = await server.call('POST', '/v1/auth/email/signin', { body: { method: 'password', ...guarded } });
+      const enable = await server.call('POST', '/v1/auth/mfa/enable', { token: signIn.body.accessToken, body: { password: guarded.password } });
+      expect(enable.status).toBe(200);
+      const totp = new TOTP({ secret: enable.body.secret, digits: 6, period: 30, algorithm: 'SHA1' });
+      const confirm = await server.call('POST', '/v1/auth/mfa/confirm', { token: signIn.body.accessToken, body: { code: totp.generate({ timestamp: clock.now() }) } });
+      expect(confirm.status).toBe(200);
+
+      const withoutCode = await obtainCode({ user: guarded });
+      expect(withoutCode.code).toBeNull();
+      expect(withoutCode.answer.status).toBe(401);
+      expect(withoutCode.answer.html).toContain('name="mfaCode"');
+      const wrongCode = await obtainCode({ user: { ...guarded, mfaCode: '000000' } });
+      expect(wrongCode.code).toBeNull();
+      clock.advance(30_000); // a TOTP code is accepted once: use the next step's code
+      const withCode = await obtainCode({ user: { ...guarded, mfaCode: totp.generate({ timestamp: clock.now() }) } });
+      expect(withCode.answer.status).toBe(302);
+      expect(withCode.code).toEqual(expect.any(String));
+    });
+
     it('a wrong password gets the form again with one message, no code', async () => {
       const { answer, code } = await obtainCode({ user: { email: admin.email, password: 'wrong-password' } });
       expect(answer.status).toBe(401);
@@ -293,6 +317,22 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
       const { body: other } = await register(server);
       const stolen = await token(server, { grant_type: 'authorization_code', code: code!, client_id: other.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
       expect(stolen.body.error).toBe('invalid_grant');
+    });
+
+    it('consent sign-in shares the A02 throttles: the email locks after repeated failures', async () => {
+      const locked = await startMcpServer(dialect, { env: { LATCH_RATE_SIGNIN_EMAIL: '3/900' } });
+      try {
+        const target = { email: uniqueEmail('locked'), password: STRONG_PASSWORD };
+        await createUser(locked.ctx, { ...target, role: 'admin' });
+        const { body: client } = await register(locked);
+        const url = authorizeUrl(locked, { response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: 'S256' });
+        for (let i = 0; i < 3; i++) expect((await consent(locked, url, { email: target.email, password: 'wrong-password' })).status).toBe(401);
+        const blocked = await consent(locked, url, target); // even the right password, while locked
+        expect(blocked.status).toBe(429);
+        expect(blocked.location).toBeNull();
+      } finally {
+        await locked.close();
+      }
     });
 
     it('an expired code is refused', async () => {
