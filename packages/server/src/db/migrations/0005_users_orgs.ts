@@ -112,8 +112,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await live('users_live_updated_at', ['updated_at', 'id']);
   await live('users_live_name', ['name', 'id']);
   await live('users_live_role', ['role', 'created_at', 'id']);
-  // The purge job (auth-api.md §8.8) finds soft-deleted rows without scanning live ones.
-  await db.schema.createIndex('users_deleted_at').on('users').column('deleted_at').where(sql.ref('deleted_at'), 'is not', null).execute();
+  // Serves both the purge job (auth-api.md §8.8: `deleted_at < cutoff`) and U01's `total`
+  // (`count(*) … where deleted_at is null` reads this narrow index instead of every row).
+  await db.schema.createIndex('users_deleted_at').on('users').column('deleted_at').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
