@@ -5,6 +5,7 @@ import { runKeys } from './keys.js';
 import { runMigrate } from './migrate.js';
 import { runServe } from './serve.js';
 import { runMcp } from './mcp.js';
+import { runTables } from './tables.js';
 import { runUsers } from './users.js';
 
 const USAGE = `usage: latch <command>
@@ -17,6 +18,7 @@ const USAGE = `usage: latch <command>
   users create --email E [--role admin|user|guest] [--password P] [--name N]
   users ban|unban ID|EMAIL               suspend (revokes every session) / lift the suspension
   mcp                                     MCP server over stdio (same tools as /mcp, local operator)
+  tables apply FILE [--prune] [--dry-run] apply a JSON file of tables (idempotent); tables list
 `;
 
 export type Output = { out: (line: string) => void; err: (line: string) => void };
@@ -37,6 +39,8 @@ export async function main(argv: string[], io: Output = stdio, env: NodeJS.Proce
         return await runMcp(loadConfig(env), rest, io);
       case 'users':
         return await runUsers(loadConfig(env), rest, io);
+      case 'tables':
+        return await runTables(loadConfig(env), rest, io);
       case undefined:
       case 'help':
       case '--help':

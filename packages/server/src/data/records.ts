@@ -153,7 +153,8 @@ export async function updateRecord(ctx: DataContext, requester: Requester, table
       const stored = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null && v !== undefined));
       return { table, record: { ...stored, id, createdBy: current.createdBy, createdAt: current.createdAt, updatedAt: new Date(now).toISOString() } as DataRecord };
     });
-    const ordered: DataRecord = { id: record.id, createdBy: record.createdBy, createdAt: record.createdAt, updatedAt: record.updatedAt, ...record };
+    const { id: rowId, createdBy, createdAt, updatedAt, ...fields } = record;
+    const ordered: DataRecord = { id: rowId, createdBy, createdAt, updatedAt, ...fields };
     return projectRecord(table, requester, ordered);
   } catch (error) {
     throw duplicateOr(error);

@@ -6,7 +6,7 @@ import type { DataContext } from './records.js';
 /** §7.9: admin, or any group holding `read` on the table (D-21), guests included. */
 export async function tableSpec(ctx: DataContext, requester: Requester, tableName: string) {
   const { table } = await openTable(ctx, requester, tableName, 'read');
-  const spec: Record<string, unknown> = {
+  const spec: { tableName: string; schema: object; indexes: object[]; permissions: object } & Record<string, unknown> = {
     tableName: table.name,
     schema: table.schema,
     indexes: table.indexes.map((index) => ({ key: index.fields, name: index.name, unique: index.unique, sparse: index.sparse })),

@@ -45,8 +45,8 @@ export interface VersionView {
   version: number;
   createdAt: string;
   createdBy: string;
-  schema?: unknown;
-  indexes?: unknown;
+  schema?: TableDefinition['schema'];
+  indexes?: Array<Record<string, unknown>>;
   current: boolean;
 }
 
@@ -56,7 +56,7 @@ export interface VersionPage {
 }
 
 export function presentVersions(
-  rows: Array<{ version: number; created_at: number; created_by: string; payload: unknown }>,
+  rows: Array<{ version: number; created_at: number; created_by: string; payload: never }>,
   key: 'schema' | 'indexes',
   currentVersion: number,
   page: number,

@@ -71,11 +71,10 @@ const IndexesBody = Type.Object(
   { additionalProperties: true },
 );
 const TableParam = Type.Object({ table: Type.String({ description: 'Table id or name' }) });
-const VersionList = (key: 'schema' | 'indexes') =>
-  Type.Object({
-    items: Type.Array(Type.Object({ version: Type.Integer(), createdAt: Type.String(), createdBy: Type.String(), [key]: Type.Unknown(), current: Type.Boolean() })),
-    pagination: Type.Object({ page: Type.Integer(), limit: Type.Integer(), total: Type.Integer(), totalPages: Type.Integer(), hasNext: Type.Boolean(), hasPrev: Type.Boolean() }),
-  });
+const PaginationSchema = Type.Object({ page: Type.Integer(), limit: Type.Integer(), total: Type.Integer(), totalPages: Type.Integer(), hasNext: Type.Boolean(), hasPrev: Type.Boolean() });
+const Version = { version: Type.Integer(), createdAt: Type.String(), createdBy: Type.String(), current: Type.Boolean() };
+const SchemaVersionList = Type.Object({ items: Type.Array(Type.Object({ ...Version, schema: Type.Optional(AnyObject) })), pagination: PaginationSchema });
+const IndexVersionList = Type.Object({ items: Type.Array(Type.Object({ ...Version, indexes: Type.Optional(Type.Array(AnyObject)) })), pagination: PaginationSchema });
 const tags = ['admin-tables'];
 
 /** Who changed a table (recorded on versions): the admin user, else the secret key's id. */
@@ -90,7 +89,7 @@ function actorOf(request: FastifyRequest): string {
 export function tableAdminRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/', {
-      schema: { operationId: 'adminTablesList', tags, summary: 'List tables with schema and row counts', querystring: pageQuery(20), response: { 200: Type.Object({ items: Type.Array(TableSchema), pagination: VersionList('schema').properties.pagination }), ...errorResponses(400, 401, 403) } },
+      schema: { operationId: 'adminTablesList', tags, summary: 'List tables with schema and row counts', querystring: pageQuery(20), response: { 200: Type.Object({ items: Type.Array(TableSchema), pagination: PaginationSchema }), ...errorResponses(400, 401, 403) } },
       config: { auth: 'admin' },
       handler: async (request) => {
         const { page, limit } = request.query;
@@ -139,13 +138,13 @@ export function tableAdminRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     });
 
     app.get('/:table/schema-versions', {
-      schema: { operationId: 'adminTablesSchemaVersions', tags, summary: 'Schema versions, newest first', params: TableParam, querystring: pageQuery(20), response: { 200: VersionList('schema'), ...errorResponses(400, 401, 403, 404) } },
+      schema: { operationId: 'adminTablesSchemaVersions', tags, summary: 'Schema versions, newest first', params: TableParam, querystring: pageQuery(20), response: { 200: SchemaVersionList, ...errorResponses(400, 401, 403, 404) } },
       config: { auth: 'admin' },
       handler: async (request) => listSchemaVersions(ctx, request.params.table, request.query.page, request.query.limit),
     });
 
     app.get('/:table/index-versions', {
-      schema: { operationId: 'adminTablesIndexVersions', tags, summary: 'Index versions, newest first', params: TableParam, querystring: pageQuery(20), response: { 200: VersionList('indexes'), ...errorResponses(400, 401, 403, 404) } },
+      schema: { operationId: 'adminTablesIndexVersions', tags, summary: 'Index versions, newest first', params: TableParam, querystring: pageQuery(20), response: { 200: IndexVersionList, ...errorResponses(400, 401, 403, 404) } },
       config: { auth: 'admin' },
       handler: async (request) => listIndexVersions(ctx, request.params.table, request.query.page, request.query.limit),
     });

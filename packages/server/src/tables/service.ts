@@ -125,13 +125,13 @@ export async function deleteTable(ctx: TablesContext, idOrName: string, actor: A
 export async function listSchemaVersions(ctx: TablesContext, idOrName: string, page = 1, limit = 20): Promise<VersionPage> {
   const def = await loadTable(ctx, idOrName);
   const { rows, total } = await listSchemaVersionRows(ctx.db, def.id, limit, (page - 1) * limit);
-  return presentVersions(rows.map((r) => ({ ...r, payload: JSON.parse(r.schema_json) })), 'schema', def.schemaVersion, page, limit, total);
+  return presentVersions(rows.map((r) => ({ ...r, payload: JSON.parse(r.schema_json) as never })), 'schema', def.schemaVersion, page, limit, total);
 }
 
 export async function listIndexVersions(ctx: TablesContext, idOrName: string, page = 1, limit = 20): Promise<VersionPage> {
   const def = await loadTable(ctx, idOrName);
   const { rows, total } = await listIndexVersionRows(ctx.db, def.id, limit, (page - 1) * limit);
-  return presentVersions(rows.map((r) => ({ ...r, payload: JSON.parse(r.indexes_json) })), 'indexes', def.indexVersion, page, limit, total);
+  return presentVersions(rows.map((r) => ({ ...r, payload: JSON.parse(r.indexes_json) as never })), 'indexes', def.indexVersion, page, limit, total);
 }
 
 /** The table (by id or name) or 404 data/table-not-found. */
