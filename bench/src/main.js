@@ -56,6 +56,13 @@ async function main(argv) {
   const tmp = mkdtempSync(join(tmpdir(), 'latch-bench-'));
   const cleanups = [() => rmSync(tmp, { recursive: true, force: true })];
   const children = {};
+  // Ctrl-C or a kill: stop the servers and drop the databases before leaving.
+  const interrupted = () => {
+    process.stderr.write('\ninterrupted: stopping servers and dropping the run\'s databases …\n');
+    tearDown(children, cleanups).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const systems = {};
   const info = { loadBefore: machineInfo().load };
   try {
@@ -83,9 +90,18 @@ async function main(argv) {
     writeFileSync(out.replace(/\.md$/, '') + '.json', JSON.stringify({ run, rounds }, null, 2) + '\n');
     log(`\nwrote ${relative(process.cwd(), out)}`);
   } finally {
-    for (const child of Object.values(children)) await child.stop().catch(() => {});
-    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch((error) => log(`cleanup: ${error.message}`));
+    await tearDown(children, cleanups);
   }
+}
+
+let tornDown;
+/** Stops every child, then undoes the set-up (databases, temporary files) in reverse order; once. */
+function tearDown(children, cleanups) {
+  tornDown ??= (async () => {
+    for (const child of Object.values(children)) await child.stop().catch(() => {});
+    for (const cleanup of [...cleanups].reverse()) await Promise.resolve().then(cleanup).catch((error) => log(`cleanup: ${error.message}`));
+  })();
+  return tornDown;
 }
 
 async function startTargets({ options, targets, runId, tmp, argon2Params, cleanups, children, systems }) {
