@@ -177,8 +177,17 @@ export function mcpRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           void transport.close();
           void server.close();
         });
-        await server.connect(transport);
-        await transport.handleRequest(request.raw, reply.raw, message);
+        try {
+          await server.connect(transport);
+          await transport.handleRequest(request.raw, reply.raw, message);
+        } catch (error) {
+          // The reply is hijacked: Fastify's error handler cannot answer for us any more.
+          request.log.error({ err: error }, 'MCP request failed');
+          if (!reply.raw.headersSent) {
+            reply.raw.writeHead(500, { 'content-type': 'application/json' });
+            reply.raw.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal error' } }));
+          }
+        }
       },
     });
 

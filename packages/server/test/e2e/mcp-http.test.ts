@@ -172,9 +172,9 @@ describe.each(dialects)('MCP over Streamable HTTP (%s)', (dialect) => {
     ['no token', {}, 'auth/unauthorized'],
     ['publishable key', { authorization: `Bearer ${TEST_PK}` }, 'auth/invalid-token'],
     ['garbage token', { authorization: 'Bearer not.a.jwt' }, 'auth/invalid-token'],
-    ['token in the query string only', {}, 'auth/unauthorized'],
-  ])('HTTP 401 with WWW-Authenticate: %s', async (_case, headers, code) => {
-    const res = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, headers);
+    ['token in the query string only', {}, 'auth/unauthorized', `?access_token=${TEST_SK}`],
+  ])('HTTP 401 with WWW-Authenticate: %s', async (_case, headers, code, query = '') => {
+    const res = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, headers, query);
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe(code);
     expect(res.headers.get('www-authenticate')).toBe(

@@ -44,8 +44,8 @@ export async function connectHttpClient(server: TestServer, token?: string): Pro
 }
 
 /** Raw JSON-RPC POST to /mcp (for the transport-level status codes of mcp.md §7.2). */
-export async function postMcp(server: TestServer, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${server.url}/mcp`, {
+export async function postMcp(server: TestServer, body: unknown, headers: Record<string, string> = {}, query = '') {
+  const res = await fetch(`${server.url}/mcp${query}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
