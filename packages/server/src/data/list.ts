@@ -166,11 +166,10 @@ export async function listRecords(ctx: DataContext, requester: Requester, tableN
   let total = 0;
   if (!(plan.predicate.kind === 'const' && !plan.predicate.value)) {
     const { where, order, offset } = planSql(plan, ctx);
-    total = await countMatching(ctx.db, table, where);
-    if (offset < total) {
-      const rows = await selectPage(ctx.db, table, where, order, plan.limit, offset);
-      items = rows.map((row) => projectRecord(table, requester, rowToRecord(table, dialect, row), plan.select));
-    }
+    // Count and page together: on PostgreSQL they run on two pooled connections at once.
+    const [count, rows] = await Promise.all([countMatching(ctx.db, table, where), selectPage(ctx.db, table, where, order, plan.limit, offset)]);
+    total = count;
+    items = rows.map((row) => projectRecord(table, requester, rowToRecord(table, dialect, row), plan.select));
   }
   return { items, pagination: pagination(plan.page, plan.limit, total) };
 }

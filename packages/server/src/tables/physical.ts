@@ -40,6 +40,9 @@ export function physicalIndexes(def: TableDefinition): PhysicalIndex[] {
   };
   for (const index of def.indexes) {
     const columns = Object.entries(index.fields).map(([field, order]) => ({ ...columnOf(field), direction: order === -1 ? ('desc' as const) : ('asc' as const) }));
+    // Lists break ties by id in the sort direction (§7.12): ending a non-unique index with id lets the
+    // index deliver `ORDER BY <fields>, id` without a sort step (a unique index keeps its exact keys).
+    if (!index.unique && !('id' in index.fields)) columns.push({ column: 'id', nullable: false, direction: columns[columns.length - 1].direction });
     out.push(named(def.id, 'i', { unique: index.unique, sparse: index.sparse, columns }));
   }
   for (const [field, schema] of Object.entries(def.schema.properties)) {
