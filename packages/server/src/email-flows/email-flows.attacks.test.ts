@@ -149,11 +149,13 @@ describe.each(dialects)('email flows under attack (%s)', (dialect) => {
       // Magic link: an unknown address gets its sign-up link too (OP-12).
       ['/v1/auth/email/signin', { method: 'magiclink', callbackUrl: APP }, [known.email, unknown]],
     ] as const;
+    let ip = 10;
     for (const [url, extra, recipients] of cases) {
       mailer.hold();
       const before = mailer.sent.length;
-      const forKnown = await t.request('POST', url, { body: { email: known.email, ...extra } });
-      const forUnknown = await t.request('POST', url, { body: { email: unknown, ...extra } });
+      // Each from a fresh IP, so the caller's own per-IP budget (reported in X-RateLimit-*) starts equal.
+      const forKnown = await t.request('POST', url, { body: { email: known.email, ...extra }, ip: `192.0.2.${(ip += 1)}` });
+      const forUnknown = await t.request('POST', url, { body: { email: unknown, ...extra }, ip: `192.0.2.${(ip += 1)}` });
       // The answer came while the known address's mail was still held back: no timing difference
       // from an SMTP round trip can tell the two apart.
       expect(mailer.sent.length).toBe(before);
