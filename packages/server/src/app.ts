@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { adminAuditRoutes } from './audit/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { dataRoutes } from './data/routes.js';
+import { dataShorthandUrl } from './data/shorthand.js';
 import { emailFlowRoutes } from './email-flows/routes.js';
 import { invitationRoutes } from './invitations/routes.js';
 import { mcpRoutes } from './mcp/routes.js';
@@ -43,6 +44,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { coerceTypes: false } },
     routerOptions: { maxParamLength: 256 },
+    // data-and-rls.md §7.1: /v1/:tableName… is the Data API's shorthand (never for reserved names).
+    rewriteUrl: (req) => dataShorthandUrl(req.url ?? '/'),
     frameworkErrors: onFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
