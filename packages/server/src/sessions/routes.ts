@@ -96,7 +96,7 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         tags,
         summary: 'A14 — end one of my sessions',
         params: Type.Object({ sessionId: Type.String({ maxLength: 64 }) }),
-        response: { 200: MessageResponse, ...errorResponses(401, 404) },
+        response: { 200: MessageResponse, ...errorResponses(400, 401, 404) },
       },
       handler: async (request) => {
         const { user } = currentUser(request);
