@@ -243,6 +243,32 @@ describe.each(dialects)('Data API attacks (%s)', (dialect) => {
     });
   });
 
+  describe('concurrency', () => {
+    it('concurrent partial updates of one row lose nothing', async () => {
+      const table = tableName('race');
+      await kit.table({ tableName: table, permissions: { user: { create: true, read: true }, self: { update: true } } });
+      const row = await kit.as('U1', 'POST', `/v1/data/${table}`, { body: { start: true } });
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => kit.as('U1', 'PATCH', `/v1/data/${table}/${row.body.id}`, { body: { [`k${i}`]: i } })));
+      expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+      const final = await kit.as('U1', 'GET', `/v1/data/${table}/${row.body.id}`);
+      for (let i = 0; i < 20; i++) expect(final.body[`k${i}`]).toBe(i);
+    });
+
+    it('writes racing a schema change either land before or after it, never half-way', async () => {
+      const table = tableName('ddlrace');
+      await kit.table({ tableName: table, schema: { a: { type: 'string' } } });
+      const writes = Array.from({ length: 20 }, (_, i) => kit.as('A', 'POST', `/v1/data/${table}`, { body: { a: `v${i}`, b: i } }));
+      const change = kit.t.request('POST', `/v1/admin/tables/${table}/fields`, { key: TEST_SK, body: { fieldsToAddOrUpdate: { b: { type: 'int' } }, fieldsToRemove: ['a'] } });
+      const [changed, ...created] = await Promise.all([change, ...writes]);
+      expect(changed.status).toBe(200);
+      expect(created.map((r) => r.status)).toEqual(Array(20).fill(201));
+      const all = await kit.as('A', 'GET', `/v1/data/${table}?limit=100&sortBy=b&sortDirection=asc`);
+      expect(all.body.items.map((r: any) => [r.a, r.b])).toEqual(Array.from({ length: 20 }, (_, i) => [`v${i}`, i]));
+      const filtered = await kit.as('A', 'GET', `/v1/data/${table}?andFilters=${encodeURIComponent('{"b":{"$gte":10}}')}`);
+      expect(filtered.body.pagination.total).toBe(10);
+    });
+  });
+
   describe('all-or-nothing writes', () => {
     it('a batch with one invalid item writes nothing', async () => {
       const table = tableName('batch');
