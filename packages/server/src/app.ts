@@ -19,7 +19,6 @@ import { uuidv7 } from './crypto/random.js';
 import { installAuthPolicy } from './http/auth-policy.js';
 import { installErrorHandling, onFrameworkError } from './http/error-handler.js';
 import { installDrain } from './http/drain.js';
-import { installBudgetHeaders } from './rate-limit/budget-headers.js';
 import { installJsonBody } from './http/json-body.js';
 import { installRouteCatalog } from './http/route-catalog.js';
 import { ErrorResponse, TokenResponse } from './http/schemas.js';
@@ -70,7 +69,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   installRouteCatalog(app);
   installDrain(app);
-  installBudgetHeaders(app);
   installErrorHandling(app);
   installAuthPolicy(app, ctx);
   await app.register(swagger, {

@@ -10,7 +10,6 @@ import {
 import type { Rate } from '../config/parse.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { AppError } from '../errors/app-error.js';
-import { reportBudget } from './budget-headers.js';
 import type { ErrorCode } from '../errors/codes.js';
 
 export type LimiterStore = { kind: 'memory' } | { kind: 'postgres'; pool: pg.Pool } | { kind: 'redis'; client: Redis };
@@ -59,8 +58,7 @@ export class Limiters {
     if (!this.enabled) return;
     const limit = this.get(name);
     try {
-      const spent = await limit.limiter.consume(storeKey(key));
-      reportBudget(limit.rate.points, spent.remainingPoints);
+      await limit.limiter.consume(storeKey(key));
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) throw tooMany(code ?? limit.code, limit.rate, rejection.msBeforeNext);
       throw rejection;

@@ -35,22 +35,13 @@ describe.each(topologies)('budgets of §10 ($name)', ({ dialect }) => {
     expect((await t.request('POST', '/v1/auth/email/signup', { ip: uniqueIp(), body: signUpBody() })).status).toBe(201);
   });
 
-  it('reports the spent budget on each answer (X-RateLimit-Limit / -Remaining), not the lockout counters', async () => {
+  it('reveals no budget on answers below the limit (a per-address or per-account count would tell who exists)', async () => {
     const ip = uniqueIp();
-    const remaining: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const res = await t.request('POST', '/v1/auth/email/signup', { ip, body: signUpBody() });
-      expect(res.headers['x-ratelimit-limit']).toBe('3');
-      remaining.push(String(res.headers['x-ratelimit-remaining']));
+    const answers = [await t.request('POST', '/v1/auth/email/signup', { ip, body: signUpBody() }), await signIn(t, uniqueEmail('quiet'), 'Whatever-1!', uniqueIp())];
+    for (const res of answers) {
+      expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+      expect(res.headers['x-ratelimit-remaining']).toBeUndefined();
     }
-    expect(remaining).toEqual(['2', '1', '0']);
-    const refused = await t.request('POST', '/v1/auth/email/signup', { ip, body: signUpBody() });
-    expect(refused.status).toBe(429);
-    expect(refused.headers['x-ratelimit-remaining']).toBe('0');
-    const signInAnswer = await signIn(t, uniqueEmail('quiet'), 'Whatever-1!', uniqueIp());
-    expect(signInAnswer.status).toBe(401);
-    expect(signInAnswer.headers['x-ratelimit-limit']).toBeUndefined();
-    expect(signInAnswer.headers['x-ratelimit-remaining']).toBeUndefined();
   });
 
   it('sign-in failures per email lock the account (429 auth/account-locked), even for the right password', async () => {
