@@ -27,7 +27,7 @@ function routeProblems(route: CatalogRoute): string[] {
   if (!statuses.some((s) => /^[23]/.test(s))) problems.push('no success response schema');
   if (!statuses.includes('500')) problems.push('no 500 response schema (use errorResponses())');
   if (route.auth !== 'none' && !statuses.includes('401')) problems.push('needs a key or token but declares no 401');
-  if ((schema.body || schema.querystring || schema.params) && !statuses.includes('400')) problems.push('validates input but declares no 400');
+  if ((schema.body || schema.querystring || schema.params) && !statuses.includes('400')) problems.push('validates input but declares no 400 (any body, query or path parameter can be refused: bad type, NUL, bad encoding, length)');
   if (route.url.startsWith('/v1/') && route.auth === 'none' && !KEYLESS_V1.has(`${route.method} ${route.url}`)) {
     problems.push('a /v1 route without the API-key requirement (only auth-api.md §1.3 routes may skip it)');
   }
@@ -110,7 +110,7 @@ describe('the route contract check itself', () => {
     expect(problems['/no-operation-id']).toEqual(['no operationId']);
     expect(problems['/no-response']).toEqual(['no success response schema', 'no 500 response schema (use errorResponses())', 'needs a key or token but declares no 401']);
     expect(problems['/no-401']).toEqual(['needs a key or token but declares no 401']);
-    expect(problems['/no-400']).toEqual(['validates input but declares no 400']);
+    expect(problems['/no-400']).toEqual(['validates input but declares no 400 (any body, query or path parameter can be refused: bad type, NUL, bad encoding, length)']);
     expect(problems['/v1/auth/open']).toEqual(['a /v1 route without the API-key requirement (only auth-api.md §1.3 routes may skip it)']);
     await app.close();
   });
