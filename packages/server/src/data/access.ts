@@ -22,10 +22,20 @@ const BUILT_IN = new Set(['users', 'accounts', 'sessions', 'files']);
  * system table, operation decision. Steps 1–7 (key, JWT, rate limit) ran before the handler.
  */
 export async function openTable(ctx: Pick<AppContext, 'db'>, requester: Requester, tableName: string, operation: Operation, db: Db = ctx.db, lock: 'none' | 'share' = 'none'): Promise<OpenedTable> {
+  checkScope(requester, tableName, operation);
+  const table = RESERVED_TABLE_NAMES.has(tableName) ? undefined : await findTableByName(db, tableName, lock);
+  return decideAccess(requester, tableName, operation, table);
+}
+
+/** Step 8: API-key scopes apply to everyone, admin included, before the table is even looked up. */
+export function checkScope(requester: Requester, tableName: string, operation: Operation): void {
   if (!scopeAllows(requester.scopes, tableName, operation)) {
     throw new AppError('data/scope-insufficient', `API Key scope does not include ${tableName}:${operation}`);
   }
-  const table = RESERVED_TABLE_NAMES.has(tableName) ? undefined : await findTableByName(db, tableName, lock);
+}
+
+/** Steps 9–12 on a loaded (or missing) table definition; pure. */
+export function decideAccess(requester: Requester, tableName: string, operation: Operation, table: TableDefinition | undefined): OpenedTable {
   if (!table) {
     // Built-in tables are system tables (D-16): a non-admin learns nothing more than "system table".
     if (BUILT_IN.has(tableName) && requester.group !== 'admin') throw new AppError('data/system-table-access', `"${tableName}" is a system table`);

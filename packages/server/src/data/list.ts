@@ -8,7 +8,11 @@ import { applicableRowFilters, columnReadResidue } from '../rls/policy.js';
 import type { Requester } from '../rls/requester.js';
 import { predicateToSql, sortTerms } from '../rls/to-sql.js';
 import type { TableDefinition } from '../tables/definition.js';
-import { openTable } from './access.js';
+import { checkScope, decideAccess } from './access.js';
+import { cachedTable, forgetTable, rememberTable } from './table-cache.js';
+import type { DataTablesTable } from './tables.js';
+import { RESERVED_TABLE_NAMES } from '../tables/definition.js';
+import { findTableRowByName } from '../tables/queries.js';
 import { projectRecord } from './project.js';
 import { countMatching, selectPage } from './queries.js';
 import type { DataContext } from './records.js';
@@ -159,17 +163,45 @@ export function planSql(plan: ListPlan, ctx: Pick<DataContext, 'dialect'>) {
 
 /** §7.6 list: `{ items, pagination }` with `total` counted under the final predicate. */
 export async function listRecords(ctx: DataContext, requester: Requester, tableName: string, query: ListQuery) {
-  const { table, access } = await openTable(ctx, requester, tableName, 'list');
-  const plan = planList(table, access, requester, query);
+  checkScope(requester, tableName, 'list');
+  const cached = RESERVED_TABLE_NAMES.has(tableName) ? undefined : cachedTable(ctx.db, tableName);
+  let fresh: DataTablesTable | undefined;
+  if (cached) {
+    // One round trip on a hit: the query runs with the cached definition while the metadata row is read
+    // again; the result counts only if that row is unchanged (see table-cache.ts).
+    const speculative = speculate(ctx, requester, cached.table, query);
+    const [row, result] = await Promise.all([findTableRowByName(ctx.db, tableName), speculative]);
+    if (row && result && JSON.stringify(row) === cached.raw) return result;
+    fresh = row;
+    if (!row) forgetTable(ctx.db, tableName);
+  } else if (!RESERVED_TABLE_NAMES.has(tableName)) {
+    fresh = await findTableRowByName(ctx.db, tableName);
+  }
+  const table = fresh ? rememberTable(ctx.db, fresh).table : undefined;
+  const { access } = decideAccess(requester, tableName, 'list', table);
+  return runList(ctx, requester, planList(table!, access, requester, query));
+}
+
+/** The whole list on a cached definition, or undefined when it would fail (the fresh path decides). */
+async function speculate(ctx: DataContext, requester: Requester, table: TableDefinition, query: ListQuery) {
+  try {
+    const { access } = decideAccess(requester, table.name, 'list', table);
+    return await runList(ctx, requester, planList(table, access, requester, query));
+  } catch {
+    return undefined;
+  }
+}
+
+async function runList(ctx: DataContext, requester: Requester, plan: ListPlan) {
   const dialect = storageDialect(ctx.dialect);
   let items: DataRecord[] = [];
   let total = 0;
   if (!(plan.predicate.kind === 'const' && !plan.predicate.value)) {
     const { where, order, offset } = planSql(plan, ctx);
     // Count and page together: on PostgreSQL they run on two pooled connections at once.
-    const [count, rows] = await Promise.all([countMatching(ctx.db, table, where), selectPage(ctx.db, table, where, order, plan.limit, offset)]);
+    const [count, rows] = await Promise.all([countMatching(ctx.db, plan.table, where), selectPage(ctx.db, plan.table, where, order, plan.limit, offset)]);
     total = count;
-    items = rows.map((row) => projectRecord(table, requester, rowToRecord(table, dialect, row), plan.select));
+    items = rows.map((row) => projectRecord(plan.table, requester, rowToRecord(plan.table, dialect, row), plan.select));
   }
   return { items, pagination: pagination(plan.page, plan.limit, total) };
 }

@@ -58,6 +58,11 @@ export async function findTableByName(db: Db, name: string, lock: 'none' | 'shar
   return row ? definitionFromRow(row) : undefined;
 }
 
+/** The raw metadata row (the list path compares it with a cached copy, byte for byte). */
+export async function findTableRowByName(db: Db, name: string): Promise<DataTablesTable | undefined> {
+  return db.selectFrom('data_tables').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
 export async function findTableByIdOrName(db: Db, idOrName: string, lock: 'none' | 'update' = 'none'): Promise<TableDefinition | undefined> {
   let query = db.selectFrom('data_tables').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]));
   if (lock === 'update') query = query.forUpdate();
