@@ -51,13 +51,13 @@ export function dataRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     });
 
     app.get('/:tableName/spec', {
-      schema: { operationId: 'dataTableSpec', tags, summary: 'Schema, indexes and permissions of a table', params: TableParams, response: { 200: SpecResponse, ...errorResponses(401, 403, 404) } },
+      schema: { operationId: 'dataTableSpec', tags, summary: 'Schema, indexes and permissions of a table', params: TableParams, response: { 200: SpecResponse, ...errorResponses(400, 401, 403, 404) } },
       config: { auth: 'key' },
       handler: async (request) => tableSpec(ctx, requesterOf(request.caller), request.params.tableName),
     });
 
     app.get('/:tableName/openapi', {
-      schema: { operationId: 'dataTableOpenApi', tags, summary: 'OpenAPI 3.0 document of a table', params: TableParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses(401, 403, 404) } },
+      schema: { operationId: 'dataTableOpenApi', tags, summary: 'OpenAPI 3.0 document of a table', params: TableParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses(400, 401, 403, 404) } },
       config: { auth: 'key' },
       handler: async (request) => tableOpenApi(ctx, requesterOf(request.caller), request.params.tableName, ctx.config.publicUrl),
     });
@@ -92,7 +92,7 @@ export function dataRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     });
 
     app.get('/:tableName/:id', {
-      schema: { operationId: 'dataRead', tags, summary: 'Read one record', params: RecordParams, response: { 200: DataRecord, ...errorResponses(401, 403, 404) } },
+      schema: { operationId: 'dataRead', tags, summary: 'Read one record', params: RecordParams, response: { 200: DataRecord, ...errorResponses(400, 401, 403, 404) } },
       config: { auth: 'key' },
       handler: async (request) => readRecord(ctx, requesterOf(request.caller), request.params.tableName, request.params.id),
     });
@@ -104,7 +104,7 @@ export function dataRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     });
 
     app.delete('/:tableName/:id', {
-      schema: { operationId: 'dataDelete', tags, summary: 'Delete a record', params: RecordParams, response: { 200: Type.Object({ success: Type.Literal(true) }), ...errorResponses(401, 403, 404) } },
+      schema: { operationId: 'dataDelete', tags, summary: 'Delete a record', params: RecordParams, response: { 200: Type.Object({ success: Type.Literal(true) }), ...errorResponses(400, 401, 403, 404) } },
       config: { auth: 'key' },
       handler: async (request) => deleteRecord(ctx, requesterOf(request.caller), request.params.tableName, request.params.id),
     });

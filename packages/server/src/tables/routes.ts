@@ -108,7 +108,7 @@ export function tableAdminRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     });
 
     app.get('/:table', {
-      schema: { operationId: 'adminTablesGet', tags, summary: 'Get a table by id or name', params: TableParam, response: { 200: TableSchema, ...errorResponses(401, 403, 404) } },
+      schema: { operationId: 'adminTablesGet', tags, summary: 'Get a table by id or name', params: TableParam, response: { 200: TableSchema, ...errorResponses(400, 401, 403, 404) } },
       config: { auth: 'admin' },
       handler: async (request) => getTable(ctx, request.params.table),
     });
@@ -120,7 +120,7 @@ export function tableAdminRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     });
 
     app.delete('/:table', {
-      schema: { operationId: 'adminTablesDelete', tags, summary: 'Delete a table and all its rows', params: TableParam, response: { 200: Type.Object({ success: Type.Literal(true) }), ...errorResponses(401, 403, 404) } },
+      schema: { operationId: 'adminTablesDelete', tags, summary: 'Delete a table and all its rows', params: TableParam, response: { 200: Type.Object({ success: Type.Literal(true) }), ...errorResponses(400, 401, 403, 404) } },
       config: { auth: 'admin' },
       handler: async (request) => deleteTable(ctx, request.params.table, actorOf(request)),
     });
