@@ -33,7 +33,8 @@ function referenceFor(caseName, target) {
 export function renderReport({ run, rounds }) {
   const lines = [];
   lines.push('# Latch benchmark results', '');
-  lines.push(`Run on ${run.date} with \`npm run bench -- ${run.argv.join(' ')}\`.`.replace(' -- .', '.'), '');
+  const command = run.argv.length ? `npm run bench -- ${run.argv.join(' ')}` : 'npm run bench';
+  lines.push(`Run on ${run.date} with \`${command}\`.`, '');
   lines.push('| | |', '| --- | --- |');
   lines.push(`| machine | ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memory}, ${run.machine.os} |`);
   lines.push(`| load average (1 min) | ${run.loadBefore} at start, ${run.loadAfter} at the end (other work was running on this shared machine) |`);
@@ -70,7 +71,7 @@ export function renderReport({ run, rounds }) {
   }
   lines.push('');
   lines.push('Every request of every round (warm-up included) answered 2xx with the expected body; a run with any failure is not reported.');
-  lines.push('CPU ms/req is the user + system CPU time of the server\'s Node process per successful request (PostgreSQL\'s own processes not included): unlike req/s it hardly moves when other work shares the machine.');
+  lines.push('CPU ms/req is the user + system CPU time of the server\'s Node process per successful request (PostgreSQL\'s own processes not included): it moves much less than req/s when other work shares the machine.');
   lines.push('The load generator runs on the same 2 cores as the server under test, so absolute numbers are a lower bound; the ratios are the comparable part.');
   lines.push('');
   return lines.join('\n');

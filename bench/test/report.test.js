@@ -24,6 +24,10 @@ describe('renderReport', () => {
     },
   });
 
+  it('names the plain command when no option was given', () => {
+    assert.match(renderReport({ run: { ...run, argv: [] }, rounds: {} }), /with `npm run bench`\./);
+  });
+
   it('states the machine, the command and the method', () => {
     assert.match(text, /Run on 2026-11-29 09:00 UTC with `npm run bench -- --rounds 2`/);
     assert.match(text, /AMD EPYC, 2 cores, 24 GiB RAM/);
