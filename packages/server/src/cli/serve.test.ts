@@ -71,7 +71,7 @@ describe.each(dialects)('latch serve (%s)', (dialect) => {
     } finally {
       expect(await second.stop()).toBe(0);
     }
-  });
+  }, 90_000);
 
   it('with LATCH_BOOTSTRAP_* keys prints nothing and serves exactly those keys', async () => {
     const fresh = await cliDatabase(dialect);
@@ -101,7 +101,7 @@ describe.each(dialects)('latch serve (%s)', (dialect) => {
       await handle.close();
       await fresh.drop();
     }
-  });
+  }, 90_000);
 
   it('production without LATCH_SMTP_URL refuses to start with one line naming it', async () => {
     const out: string[] = [];

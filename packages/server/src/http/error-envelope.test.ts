@@ -150,7 +150,7 @@ describe.each(dialects)('request ids (%s)', (dialect) => {
   });
 
   it('keeps the id on errors and in the logs', async () => {
-    const res = await t.request('GET', '/v1/missing', { headers: { 'x-request-id': 'err-trace-1' } });
+    const res = await t.request('GET', '/v1/auth/missing', { headers: { 'x-request-id': 'err-trace-1' } });
     expect(res.status).toBe(404);
     expect(res.headers['x-request-id']).toBe('err-trace-1');
     expect(t.logs.some((line) => JSON.parse(line).reqId === 'err-trace-1')).toBe(true);

@@ -118,7 +118,7 @@ describe.skipIf(!build.ok)('a fresh start of the built CLI', () => {
       second.child.kill('SIGTERM');
     }
     expect(await second.exit).toBe(0);
-  });
+  }, 120_000);
 
   it('stops at a bad variable with one line naming it', async () => {
     const run = spawnCli(cwd, { LATCH_PORT: 'not-a-port' });
@@ -126,7 +126,7 @@ describe.skipIf(!build.ok)('a fresh start of the built CLI', () => {
     const lines = run.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^latch: configuration error: LATCH_PORT: /);
-  });
+  }, 60_000);
 
   it('latch migrate applies nothing after serve did, and keys list shows the two first-start keys', async () => {
     const migrate = spawnCli(cwd, {}, ['migrate']);
@@ -136,5 +136,5 @@ describe.skipIf(!build.ok)('a fresh start of the built CLI', () => {
     expect(await list.exit).toBe(0);
     expect(list.stdout()).toMatch(/default-publishable\tpublishable/);
     expect(list.stdout()).toMatch(/default-secret\tsecret/);
-  });
+  }, 60_000);
 });
