@@ -103,7 +103,7 @@ describe.each(dialects)('graceful shutdown (%s)', (dialect) => {
       await server?.stop();
       await database.drop();
     }
-  });
+  }, 60_000);
 
   it('does not wait for idle keep-alive connections', async () => {
     const database = await createTestDatabase(dialect);
@@ -119,7 +119,7 @@ describe.each(dialects)('graceful shutdown (%s)', (dialect) => {
       await server.stop();
       await database.drop();
     }
-  });
+  }, 60_000);
 });
 
 describe('latch serve on SIGTERM', () => {
@@ -142,5 +142,5 @@ describe('latch serve on SIGTERM', () => {
     } finally {
       await db.drop();
     }
-  });
+  }, 60_000);
 });
