@@ -58,6 +58,21 @@ describe('loadConfig defaults (config.md)', () => {
     expect(config.allowedRedirectUrls).toEqual(['http://localhost:9123', 'http://localhost:*']);
   });
 
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['127.0.0.1', '127.0.0.1'],
+    ['10.0.0.0/8, 192.168.1.1', '10.0.0.0/8, 192.168.1.1'],
+    ['loopback,::1,fd00::/8', 'loopback,::1,fd00::/8'],
+  ])('LATCH_TRUST_PROXY=%s → %j (Fastify trustProxy)', (value, expected) => {
+    expect(loadConfig({ LATCH_TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('LATCH_TRUST_PROXY=N trusts the nearest N proxies', () => {
+    const trust = loadConfig({ LATCH_TRUST_PROXY: '2' }).trustProxy as (address: string, hop: number) => boolean;
+    expect([0, 1, 2, 3].map((hop) => trust('10.0.0.1', hop))).toEqual([true, true, false, false]);
+  });
+
   it('treats blank variables as unset instead of as values', () => {
     expect(loadConfig({ LATCH_PORT: '  ', LATCH_REDIS_URL: '' }).port).toBe(8080);
   });
@@ -165,6 +180,9 @@ describe('a bad variable is a ConfigError naming it, on one line (config.md)', (
     ['LATCH_SESSION_CACHE_TTL', '-5'],
     ['LATCH_BODY_LIMIT', '10'],
     ['LATCH_BODY_LIMIT', 'big'],
+    ['LATCH_TRUST_PROXY', 'yes please'],
+    ['LATCH_TRUST_PROXY', '10.0.0.0/99'],
+    ['LATCH_TRUST_PROXY', '10.0.0.1,proxy.internal'],
   ])('%s=%j', (variable, value) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from './config-error.js';
 import { parseDuration, parseRate, shown, type Rate } from './parse.js';
 import { parseMfaConfig, type MfaConfig } from '../mfa/mfa-config.js';
@@ -51,7 +52,8 @@ export interface Config {
   rateLimitEnabled: boolean;
   rateLimits: RateLimits;
   passwordHash: PasswordHashParams;
-  trustProxy: boolean | string;
+  /** Fastify `trustProxy`: true/false, a list of addresses/CIDRs/named ranges, or "trust N hops". */
+  trustProxy: boolean | string | ((address: string, hop: number) => boolean);
   dataDir: string;
   storageDir: string;
   autoMigrate: boolean;
@@ -253,8 +255,24 @@ function parseArgon2(value: string): PasswordHashParams {
   return { memoryCost, timeCost, parallelism };
 }
 
-function parseTrustProxy(value: string): boolean | string {
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** Checked here so a typo is a one-line ConfigError, not a crash inside Fastify's proxy-addr at start. */
+function parseTrustProxy(value: string): Config['trustProxy'] {
   if (value === 'false') return false;
   if (value === 'true') return true;
+  if (/^\d+$/.test(value)) {
+    // A hop count (platforms whose load balancers change address): trust the nearest N proxies.
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  for (const entry of value.split(',').map((e) => e.trim())) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (!PROXY_RANGES.includes(entry) && (family === 0 || !prefixOk || extra !== undefined)) {
+      throw new ConfigError('LATCH_TRUST_PROXY', `${shown(entry)} is not true, false, a hop count, an IP, a CIDR or one of ${PROXY_RANGES.join(', ')}`);
+    }
+  }
   return value;
 }
