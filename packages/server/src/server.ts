@@ -5,6 +5,7 @@ import { buildApp } from './app.js';
 import { openContext, type OpenOptions } from './bootstrap.js';
 import type { Config } from './config/load-config.js';
 import type { AppContext } from './context.js';
+import { claimSetting } from './settings/queries.js';
 import { MAINTENANCE_JOBS } from './maintenance/jobs.js';
 import { startMaintenance } from './maintenance/scheduler.js';
 
@@ -54,6 +55,8 @@ async function ensureStartupKeys(ctx: AppContext, print: (line: string) => void)
   if (bootstrapPublishableKey || bootstrapSecretKey) return;
   const { count } = await countApiKeys(ctx.db);
   if (Number(count) > 0) return;
+  // Two instances starting at once on an empty database: only the one that claims the marker prints.
+  if (!(await claimSetting(ctx.db, 'bootstrap:first-start-keys', ctx.clock.now()))) return;
   const pk = await createApiKey(ctx, { type: 'publishable', name: 'default-publishable' });
   const sk = await createApiKey(ctx, { type: 'secret', name: 'default-secret' });
   print('');

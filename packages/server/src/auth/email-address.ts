@@ -2,7 +2,9 @@ import { AppError } from '../errors/app-error.js';
 
 const MAX_EMAIL = 254;
 // Pragmatic address syntax: one @, no spaces or control characters, a dot in the domain.
-const EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
+// Format characters (bidi overrides such as U+202E, zero-width joiners) would make an address display
+// as another one: refused.
+const EMAIL = /^[^\s@\p{Cc}\p{Cf}]+@[^\s@\p{Cc}\p{Cf}]+\.[^\s@\p{Cc}\p{Cf}]+$/u;
 
 /** Trim for storage and display, lowercase for lookup and uniqueness (auth-api.md OP-33). */
 export function parseEmail(raw: string): { email: string; normalized: string } {

@@ -53,6 +53,11 @@ export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post('/email/signup', {
       config: { auth: 'public' },
+      // 429 before 400 (STYLE §5): the per-IP sign-up budget is spent before the body is validated.
+      preValidation: async (request) => {
+        const method = (request.body as { method?: unknown } | null)?.method;
+        if (method === 'password') await ctx.limiter.consume('signUpPerIp', requestMeta(request).ip ?? 'unknown');
+      },
       schema: {
         operationId: 'signUp',
         tags,

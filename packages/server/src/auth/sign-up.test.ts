@@ -57,3 +57,36 @@ describe.each(dialects)('A01 sign-up with password (%s)', (dialect) => {
     expect(res.body.code).toBe('auth/email-already-exists');
   });
 });
+
+describe.each(dialects)('A01 sign-up budget per IP (%s)', (dialect) => {
+  it('the 4th password sign-up from one IP in an hour is 429 before any validation, with Retry-After', async () => {
+    const t = await createTestApp(dialect, { env: { LATCH_RATE_SIGNUP_IP: '3/3600' } });
+    try {
+      const ip = '192.0.2.44';
+      for (let i = 0; i < 3; i++) {
+        const res = await t.request('POST', '/v1/auth/email/signup', { ip, body: { method: 'password', email: uniqueEmail(), password: STRONG_PASSWORD, name: 'x' } });
+        expect(res.status).toBe(201);
+      }
+      const invalid = await t.request('POST', '/v1/auth/email/signup', { ip, body: { method: 'password', email: 'not-an-email', password: 'x', name: 'x' } });
+      expect(invalid.status).toBe(429);
+      expect(invalid.body.code).toBe('auth/too-many-requests');
+      expect(Number(invalid.headers['retry-after'])).toBeGreaterThan(0);
+      const other = await t.request('POST', '/v1/auth/email/signup', { ip: '192.0.2.45', body: { method: 'password', email: uniqueEmail(), password: STRONG_PASSWORD, name: 'x' } });
+      expect(other.status).toBe(201);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses email addresses with bidi or zero-width format characters', async () => {
+    const t = await createTestApp(dialect);
+    try {
+      for (const email of ['ad\u202Emin@example.test', 'a\u200Bb@example.test']) {
+        const res = await t.request('POST', '/v1/auth/email/signup', { body: { method: 'password', email, password: STRONG_PASSWORD, name: 'x' } });
+        expect(res.body.code).toBe('auth/invalid-email');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

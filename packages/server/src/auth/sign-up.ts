@@ -31,7 +31,6 @@ export interface VerificationPending {
  * no session until the address is confirmed.
  */
 export async function signUpWithPassword(ctx: AppContext, input: PasswordSignUpInput, meta: RequestMeta): Promise<TokenPair | VerificationPending> {
-  await ctx.limiter.consume('signUpPerIp', meta.ip ?? 'unknown');
   const { email, normalized } = parseEmail(input.email);
   const name = parseName(input.name);
   const settings = await emailSettings(ctx);

@@ -44,8 +44,11 @@ export class AuthCache {
     return (message) => this.apply(message);
   }
 
+  /** Misses are not cached: a key created a moment ago (CLI, another instance) works at once. */
   async apiKey(hash: string, load: () => Promise<ApiKeyRow | undefined>): Promise<ApiKeyRow | undefined> {
-    return this.cached(this.keys, hash, load);
+    const row = await this.cached(this.keys, hash, load);
+    if (!row) this.keys.delete(hash);
+    return row;
   }
 
   async session(sid: string, load: () => Promise<CachedSession | undefined>): Promise<CachedSession | undefined> {
