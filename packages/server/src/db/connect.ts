@@ -42,6 +42,31 @@ function connectSqlite(path: string): DatabaseHandle {
   // Several processes (CLI + server) may open the same file: wait for the lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
   registerDataSqlFunctions(sqlite);
+  cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, dialect: SQLITE, close: () => db.destroy() };
+}
+
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs more than running the small indexed
+ * queries of the hot path. Statements are reusable, so keep the most recent ones by SQL text. A schema
+ * change (DDL) makes better-sqlite3 re-prepare transparently, and the cache is dropped on DDL anyway.
+ */
+function cachePreparedStatements(sqlite: SQLiteDatabase.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, SQLiteDatabase.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (statement) return statement;
+    statement = prepare(source);
+    if (/^\s*(create|drop|alter)\b/i.test(source)) {
+      cache.clear();
+      return statement;
+    }
+    if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(source, statement);
+    return statement;
+  }) as typeof sqlite.prepare;
 }

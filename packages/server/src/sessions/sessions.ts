@@ -72,17 +72,15 @@ export async function tokenPair(
 export async function refreshSession(ctx: AppContext, refreshToken: string, meta: RequestMeta): Promise<TokenPair> {
   if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw invalidRefresh();
   const hash = sha256Hex(refreshToken);
-  const known = (await findSessionByRefreshHash(ctx.db, hash, false)) ?? (await findRetiredToken(ctx.db, hash));
-  if (!known) throw invalidRefresh();
-  const sessionId = 'session_id' in known ? known.session_id : known.id;
-  await ctx.limiter.consume('refreshPerSession', sessionId);
-
   let revokedUser: string | null = null;
   try {
     return await commitThenFail(ctx.db, async (trx) => {
       const now = ctx.clock.now();
       const live = await findSessionByRefreshHash(trx, hash, ctx.dialect.rowLocks);
       if (live) {
+        // The per-session budget is spent inside the transaction, once the session is known: a refresh
+        // costs no extra lookup; over budget, the error rolls back a transaction that wrote nothing.
+        await ctx.limiter.consume('refreshPerSession', live.id);
         const user = await findUserById(trx, live.user_id);
         // decisions.md §3: the ban is checked before the session state (a ban also revokes sessions).
         if (user && user.banned_at !== null) return new AppError('auth/account-banned', 'This account is suspended');
@@ -105,6 +103,7 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
 
       const retired = await findRetiredToken(trx, hash);
       if (!retired) return invalidRefresh();
+      await ctx.limiter.consume('refreshPerSession', retired.session_id);
       const session = await findSessionById(trx, retired.session_id, ctx.dialect.rowLocks);
       const user = await findUserById(trx, retired.user_id);
       if (user && user.banned_at !== null) return new AppError('auth/account-banned', 'This account is suspended');
