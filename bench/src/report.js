@@ -64,7 +64,7 @@ export function renderReport({ run, rounds }) {
       const m = medianRound(list);
       const ref = referenceFor(caseName, target);
       const paired = ref && byTarget[ref] ? pairedRatio(list, byTarget[ref]) : undefined;
-      const ratio = paired ? `${(paired.ratio * 100).toFixed(0)} % of ${TARGET_LABEL[ref]}` : '';
+      const ratio = paired ? `${(Math.floor(paired.ratio * 1000) / 10).toFixed(1)} % of ${TARGET_LABEL[ref]}` : '';
       const name = target === 'argon2' ? `argon2id ${CASE_INFO[caseName].ceilingOp} alone` : TARGET_LABEL[target];
       lines.push(`| ${CASE_INFO[caseName].title} | ${name} | ${int(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${cpu(list)} | ${ratio} | ${list.map((r) => int(r.rps)).join(', ')} |`);
     }

@@ -74,8 +74,9 @@ export function targetChecks(rounds) {
   return checks;
 }
 
-const percent = (x) => `${(x * 100).toFixed(0)} %`;
-const times = (x) => `${x.toFixed(2)}×`;
+// Rounded down, so a ratio just under a threshold never prints as the threshold itself.
+const percent = (x) => `${(Math.floor(x * 1000) / 10).toFixed(1)} %`;
+const times = (x) => `${(Math.floor(x * 100) / 100).toFixed(2)}×`;
 
 function ratioCheck(label, paired, threshold, target, format) {
   return {

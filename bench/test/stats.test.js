@@ -60,5 +60,9 @@ describe('targetChecks', () => {
     assert.equal(byLabel['refresh on sqlite'].pass, false); // median round 2,999
     assert.equal(byLabel['refresh on sqlite'].measured, '2,999 req/s');
     assert.equal(checks.length, 4); // nothing is claimed for PostgreSQL, which was not run
+    // Just under a threshold never prints as the threshold itself.
+    const under = targetChecks({ me: { 'latch-sqlite': rounds(4996), floor: rounds(10000) } })[0];
+    assert.equal(under.pass, false);
+    assert.match(under.measured, /^49\.9 %/);
   });
 });
