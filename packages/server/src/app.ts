@@ -34,6 +34,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log,
+    // Per-request log lines (and their child loggers and redaction) only when the level prints them.
+    disableRequestLogging: !['info', 'debug', 'trace'].includes(ctx.log.level),
     bodyLimit: ctx.config.bodyLimit,
     trustProxy: ctx.config.trustProxy,
     // A caller's request id is kept when it is plain, so logs can be joined across services.
