@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/record.js';
+import { newUserRow } from '../users/new-user-row.js';
 import type { AppContext } from '../context.js';
 import { uuidv7 } from '../crypto/random.js';
 import { isUniqueViolation } from '../db/constraint-error.js';
@@ -41,25 +42,7 @@ export async function signUpWithPassword(ctx: AppContext, input: PasswordSignUpI
 
   const passwordHash = await ctx.passwords.hash(input.password);
   const now = ctx.clock.now();
-  const user: UserRow = {
-    id: uuidv7(now),
-    email,
-    email_normalized: normalized,
-    name,
-    nickname: null,
-    role: 'user',
-    email_verified_at: null,
-    image: null,
-    onboarding_status: 'pending',
-    password_hash: passwordHash,
-    password_changed_at: now,
-    mfa_enabled: 0,
-    banned_at: null,
-    deleted_at: null,
-    last_sign_in_at: now,
-    created_at: now,
-    updated_at: now,
-  };
+  const user: UserRow = newUserRow(now, { email, normalized, name, passwordHash, signedIn: true });
   try {
     const session = await ctx.db.transaction().execute(async (trx) => {
       await insertUser(trx, user);

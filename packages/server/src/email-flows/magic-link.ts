@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/record.js';
+import { newUserRow as buildUserRow } from '../users/new-user-row.js';
 import { parseEmail } from '../auth/email-address.js';
 import { emailSettings } from '../auth/email-settings.js';
 import { parseName } from '../auth/user-name.js';
@@ -143,25 +144,7 @@ export async function consumeMagicLinkToken(ctx: AppContext, trx: Db, tokenHash:
 function newUserRow(email: string, normalized: string, name: string | null, now: number): UsersTable {
   // OP-12: the name given with the request, else the address's local part.
   const fallback = [...email.split('@')[0]].slice(0, 100).join('') || 'user';
-  return {
-    id: uuidv7(now),
-    email,
-    email_normalized: normalized,
-    name: name ?? fallback,
-    nickname: null,
-    role: 'user',
-    email_verified_at: now,
-    image: null,
-    onboarding_status: 'pending',
-    password_hash: null,
-    password_changed_at: null,
-    mfa_enabled: 0,
-    banned_at: null,
-    deleted_at: null,
-    last_sign_in_at: now,
-    created_at: now,
-    updated_at: now,
-  };
+  return buildUserRow(now, { email, normalized, name: name ?? fallback, emailVerified: true, signedIn: true });
 }
 
 async function assertMagicLinkEnabled(ctx: AppContext): Promise<void> {

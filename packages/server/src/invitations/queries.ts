@@ -166,29 +166,3 @@ export function listMembershipsOfUser(db: Db, userId: string) {
 
 // ---- switch-organization (A09) ----
 
-/**
- * Put the organization on the session in the same statement that rotates its refresh token (a
- * compare-and-swap on the current hash, like sessions/queries.ts rotateSessionToken): the `org`
- * claim and the new pair are one change.
- */
-export async function rotateSessionIntoOrganization(
-  db: Db,
-  input: { id: string; oldHash: string; newHash: string; sealed: string | null; orgId: string; now: number; expiresAt: number; ip: string | null },
-): Promise<boolean> {
-  const result = await db
-    .updateTable('sessions')
-    .set({
-      refresh_token_hash: input.newHash,
-      current_token_sealed: input.sealed,
-      rotated_at: input.now,
-      last_activity_at: input.now,
-      expires_at: input.expiresAt,
-      ip_address: input.ip,
-      org_id: input.orgId,
-    })
-    .where('id', '=', input.id)
-    .where('refresh_token_hash', '=', input.oldHash)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}

@@ -5,10 +5,9 @@ import { randomToken } from '../crypto/random.js';
 import type { UsersTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
-import { findSessionById, insertRetiredToken } from '../sessions/queries.js';
+import { findSessionById, insertRetiredToken, rotateSessionToken } from '../sessions/queries.js';
 import { tokenPair, type TokenPair } from '../sessions/sessions.js';
 import { membershipOn } from './memberships.js';
-import { rotateSessionIntoOrganization } from './queries.js';
 
 // Must equal the purpose sessions/sessions.ts seals the current refresh token with, so a refresh
 // with the replaced token inside the reuse interval gets this pair back (decisions.md §2).
@@ -34,7 +33,7 @@ export async function switchOrganization(
     const now = ctx.clock.now();
     const session = await findSessionById(trx, caller.sessionId, ctx.dialect.rowLocks);
     if (!session || session.revoked_at !== null || session.expires_at <= now) throw new AppError('auth/invalid-token', 'Session has ended');
-    const rotated = await rotateSessionIntoOrganization(trx, {
+    const rotated = await rotateSessionToken(trx, {
       id: session.id,
       oldHash: session.refresh_token_hash,
       newHash: sha256Hex(next),

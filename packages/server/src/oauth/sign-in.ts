@@ -1,4 +1,5 @@
 import { recordAudit } from '../audit/record.js';
+import { newUserRow } from '../users/new-user-row.js';
 import { parseEmail } from '../auth/email-address.js';
 import type { AppContext } from '../context.js';
 import { uuidv7 } from '../crypto/random.js';
@@ -38,26 +39,15 @@ export async function signInWithProfile(ctx: AppContext, provider: OauthProvider
   if (await findLiveUserByEmail(ctx.db, normalized)) throw differentProvider(provider);
 
   const now = ctx.clock.now();
-  const user: UserRow = {
-    id: uuidv7(now),
+  const user: UserRow = newUserRow(now, {
     email,
-    email_normalized: normalized,
+    normalized,
     name: displayName(profile.name, email),
-    nickname: null,
-    role: 'user',
     // The provider verified it (OP-22), so the address counts as verified here too.
-    email_verified_at: now,
+    emailVerified: true,
     image: profile.image && profile.image.length <= 2048 ? profile.image : null,
-    onboarding_status: 'pending',
-    password_hash: null,
-    password_changed_at: null,
-    mfa_enabled: 0,
-    banned_at: null,
-    deleted_at: null,
-    last_sign_in_at: now,
-    created_at: now,
-    updated_at: now,
-  };
+    signedIn: true,
+  });
   let session: { sessionId: string; refreshToken: string };
   try {
     session = await ctx.db.transaction().execute(async (trx) => {

@@ -46,7 +46,7 @@ export function insertRetiredToken(db: Db, row: { token_hash: string; session_id
 /** Rotation is a compare-and-swap on the current hash: a concurrent rotation makes it match nothing. */
 export async function rotateSessionToken(
   db: Db,
-  input: { id: string; oldHash: string; newHash: string; sealed: string | null; now: number; expiresAt: number; ip: string | null },
+  input: { id: string; oldHash: string; newHash: string; sealed: string | null; now: number; expiresAt: number; ip: string | null; orgId?: string },
 ) {
   const result = await db
     .updateTable('sessions')
@@ -57,6 +57,8 @@ export async function rotateSessionToken(
       last_activity_at: input.now,
       expires_at: input.expiresAt,
       ip_address: input.ip,
+      // switch-organization (A09) puts the organization on the session in the same rotation.
+      ...(input.orgId === undefined ? {} : { org_id: input.orgId }),
     })
     .where('id', '=', input.id)
     .where('refresh_token_hash', '=', input.oldHash)

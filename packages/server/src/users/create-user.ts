@@ -1,4 +1,5 @@
 import { parseEmail } from '../auth/email-address.js';
+import { newUserRow } from './new-user-row.js';
 import { emailSettings } from '../auth/email-settings.js';
 import { assertPasswordAcceptable } from '../auth/password-policy.js';
 import { parseName } from '../auth/user-name.js';
@@ -27,25 +28,8 @@ export async function createUser(ctx: AppContext, input: CreateUserInput): Promi
   if (input.password !== undefined) assertPasswordAcceptable(input.password, (await emailSettings(ctx)).passwordPolicy);
   if (await findLiveUserByEmail(ctx.db, normalized)) throw new AppError('auth/email-already-exists', 'An account with this email already exists');
   const now = ctx.clock.now();
-  const user: UserRow = {
-    id: uuidv7(now),
-    email,
-    email_normalized: normalized,
-    name,
-    nickname: null,
-    role: input.role,
-    email_verified_at: input.emailVerified ? now : null,
-    image: null,
-    onboarding_status: 'pending',
-    password_hash: input.password === undefined ? null : await ctx.passwords.hash(input.password),
-    password_changed_at: input.password === undefined ? null : now,
-    mfa_enabled: 0,
-    banned_at: null,
-    deleted_at: null,
-    last_sign_in_at: null,
-    created_at: now,
-    updated_at: now,
-  };
+  const passwordHash = input.password === undefined ? null : await ctx.passwords.hash(input.password);
+  const user: UserRow = newUserRow(now, { email, normalized, name, role: input.role, passwordHash, emailVerified: input.emailVerified });
   try {
     await ctx.db.transaction().execute(async (trx) => {
       await insertUser(trx, user);
