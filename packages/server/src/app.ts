@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { adminAuditRoutes } from './audit/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { dataRoutes } from './data/routes.js';
@@ -35,7 +35,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log,
     // Per-request log lines (and their child loggers and redaction) only when the level prints them.
-    disableRequestLogging: !['info', 'debug', 'trace'].includes(ctx.log.level),
+    logController: new LogController({ disableRequestLogging: !['info', 'debug', 'trace'].includes(ctx.log.level) }),
     bodyLimit: ctx.config.bodyLimit,
     trustProxy: ctx.config.trustProxy,
     // A caller's request id is kept when it is plain, so logs can be joined across services.
