@@ -108,7 +108,7 @@ function condition(record: Record<string, unknown>, field: string, spec: unknown
       case '$exists':
         return (value !== undefined && value !== null) === arg;
       case '$regex':
-        return typeof value === 'string' && new RegExp(arg as string, 's').test(value);
+        return typeof value === 'string' && regexOf(arg as string).test(value);
       default:
         return compare(value, arg as string | number, op);
     }
@@ -210,3 +210,8 @@ export function referenceRead(policy: Policy, row: Record<string, unknown>, who:
 }
 
 export type { Json };
+
+/** A leading `(?i)` is RE2/PostgreSQL syntax for case-insensitive matching; JavaScript takes it as a flag. */
+function regexOf(pattern: string): RegExp {
+  return pattern.startsWith('(?i)') ? new RegExp(pattern.slice(4), 'si') : new RegExp(pattern, 's');
+}
