@@ -33,10 +33,23 @@ export async function startServer(config: Config, options: OpenOptions & { print
       ctx,
       url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
       // Fastify's close lets in-flight requests finish and refuses new ones with 503.
-      stop: () => {
-        stopMaintenance();
-        return (stopping ??= app.close().then(() => opened.close()));
-      },
+      // In-flight requests get LATCH_SHUTDOWN_TIMEOUT seconds; then the remaining connections (an
+      // abandoned upload, a client that never reads) are closed so a stop can never hang.
+      stop: () =>
+        (stopping ??= (async () => {
+          stopMaintenance();
+          const force = setTimeout(() => {
+            ctx.log.warn({ timeoutSeconds: config.shutdownTimeout }, 'shutdown grace period over: closing the remaining connections');
+            app.server.closeAllConnections();
+          }, config.shutdownTimeout * 1000);
+          force.unref();
+          try {
+            await app.close();
+          } finally {
+            clearTimeout(force);
+          }
+          await opened.close();
+        })()),
     };
   } catch (error) {
     await opened.close();

@@ -17,18 +17,10 @@ export async function runServe(config: Config, io: Output): Promise<number> {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       log.info({ signal }, 'shutting down: finishing in-flight requests');
-      const force = setTimeout(() => {
-        log.warn({ timeoutSeconds: config.shutdownTimeout }, 'shutdown grace period over: closing the remaining connections');
-        server.app.server.closeAllConnections();
-      }, config.shutdownTimeout * 1000);
-      force.unref();
+      // stop() closes whatever is still open after LATCH_SHUTDOWN_TIMEOUT.
       server.stop().then(
-        () => {
-          clearTimeout(force);
-          resolve(0);
-        },
+        () => resolve(0),
         (error) => {
-          clearTimeout(force);
           log.error({ err: error }, 'shutdown failed');
           resolve(1);
         },

@@ -19,7 +19,8 @@ export async function startTestServer(
   options: { env?: Record<string, string>; clock?: ManualClock; database?: TestDatabase } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase(dialect));
-  const config = loadConfig(testEnv(database.url, { LATCH_PORT: '0', ...options.env }));
+  // A short grace period: a test's abandoned connection must not hold its server's close for long.
+  const config = loadConfig(testEnv(database.url, { LATCH_PORT: '0', LATCH_SHUTDOWN_TIMEOUT: '3', ...options.env }));
   const server = await startServer(config, { clock: options.clock, log: createLogger('silent'), migrate: true, print: () => {} });
   await ensureApiKey(server.ctx, 'publishable', TEST_PK);
   await ensureApiKey(server.ctx, 'secret', TEST_SK);
