@@ -18,3 +18,8 @@ export function safeEqual(a: string, b: string): boolean {
   const db = createHash('sha256').update(b).digest();
   return timingSafeEqual(da, db) && a.length === b.length;
 }
+
+/** Constant-time comparison of two digests in hex (equal length unless one is malformed). */
+export function safeEqualHex(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+}

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { pooledRandomBytes } from './random.js';
 
 /**
  * AES-256-GCM with a key derived from LATCH_SECRET by HKDF, one derived key per purpose, so a
@@ -11,7 +12,7 @@ export class Sealer {
   constructor(private readonly secret: string) {}
 
   seal(purpose: string, plaintext: string): string {
-    const iv = randomBytes(12);
+    const iv = pooledRandomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key(purpose), iv);
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');

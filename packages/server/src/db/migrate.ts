@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004_oauth_mfa.js';
 import * as m0005 from './migrations/0005_users_orgs.js';
 import * as m0006 from './migrations/0006_data_tables.js';
 import * as m0007 from './migrations/0007_mcp_oauth.js';
+import * as m0008 from './migrations/0008_refresh_generations.js';
 
 /** Numbered migrations, listed by hand: works the same from src/ (tests) and dist/ (CLI). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005_users_orgs': m0005,
   '0006_data_tables': m0006,
   '0007_mcp_oauth': m0007,
+  '0008_refresh_generations': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -43,7 +43,10 @@ export interface AccountsTable {
 export interface SessionsTable {
   id: string;
   user_id: string;
+  /** SHA-256 of the current refresh token (generation `refresh_generation`). */
   refresh_token_hash: string;
+  /** Bumped by every rotation; earlier generations are rotated tokens (src/sessions/refresh-token.ts). */
+  refresh_generation: number;
   /** The current refresh token, sealed, kept only until rotated_at + reuse interval (decisions.md §2). */
   current_token_sealed: string | null;
   rotated_at: number | null;
@@ -56,13 +59,6 @@ export interface SessionsTable {
   expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
-}
-
-export interface RetiredRefreshTokensTable {
-  token_hash: string;
-  session_id: string;
-  user_id: string;
-  rotated_at: number;
 }
 
 export interface ApiKeysTable {
@@ -115,7 +111,6 @@ export interface Database extends AuditTables, EmailFlowsTables, OauthTables, Mf
   users: UsersTable;
   accounts: AccountsTable;
   sessions: SessionsTable;
-  retired_refresh_tokens: RetiredRefreshTokensTable;
   api_keys: ApiKeysTable;
   signing_keys: SigningKeysTable;
   settings: SettingsTable;

@@ -1,12 +1,12 @@
 import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import { sha256Hex } from '../crypto/digest.js';
-import { randomToken } from '../crypto/random.js';
 import type { UsersTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
-import { findSessionById, insertRetiredToken, rotateSessionToken } from '../sessions/queries.js';
-import { tokenPair, type TokenPair } from '../sessions/sessions.js';
+import { findSessionById, rotateSessionToken } from '../sessions/queries.js';
+import { mintRefreshToken } from '../sessions/refresh-token.js';
+import { REFRESH_MAC_PURPOSE, tokenPair, type TokenPair } from '../sessions/sessions.js';
 import { membershipOn } from './memberships.js';
 
 // Must equal the purpose sessions/sessions.ts seals the current refresh token with, so a refresh
@@ -28,14 +28,14 @@ export async function switchOrganization(
   if (!membership) throw new AppError('auth/forbidden', 'You are not a member of this organization');
   await ctx.limiter.consume('refreshPerSession', caller.sessionId);
 
-  const next = randomToken(32);
-  await ctx.db.transaction().execute(async (trx) => {
+  const next = await ctx.db.transaction().execute(async (trx) => {
     const now = ctx.clock.now();
     const session = await findSessionById(trx, caller.sessionId, ctx.dialect.rowLocks);
     if (!session || session.revoked_at !== null || session.expires_at <= now) throw new AppError('auth/invalid-token', 'Session has ended');
-    const rotated = await rotateSessionToken(trx, {
+    const next = mintRefreshToken(ctx.sealer.macKey(REFRESH_MAC_PURPOSE), session.id, session.refresh_generation + 1);
+    const rotated = await rotateSessionToken(trx, ctx.dialect, {
       id: session.id,
-      oldHash: session.refresh_token_hash,
+      generation: session.refresh_generation,
       newHash: sha256Hex(next),
       sealed: ctx.config.refreshReuseInterval > 0 ? ctx.sealer.seal(REFRESH_SEAL_PURPOSE, next) : null,
       orgId: organizationId,
@@ -44,8 +44,8 @@ export async function switchOrganization(
       ip: meta.ip,
     });
     if (!rotated) throw new AppError('auth/invalid-token', 'Session has ended');
-    await insertRetiredToken(trx, { token_hash: session.refresh_token_hash, session_id: session.id, user_id: session.user_id, rotated_at: now });
     await recordAudit(ctx, { event: 'session.organization_switched', userId: caller.user.id, sessionId: session.id, actor: 'user', meta, details: { organizationId, role: membership.role } }, trx);
+    return next;
   });
   ctx.cache.forgetSession(caller.sessionId);
   return tokenPair(ctx, caller.user, { sessionId: caller.sessionId, refreshToken: next, orgId: organizationId });

@@ -36,7 +36,7 @@ describe.each(dialects)('Google and GitHub sign-in against local providers (%s)'
     expect(first.origin + first.pathname).toBe(APP_REDIRECT);
     expect(first.searchParams.get('isNewUser')).toBe('true');
     expect(first.searchParams.get('expiresIn')).toBe('3600');
-    expect(first.searchParams.get('refreshToken')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.searchParams.get('refreshToken')).toMatch(/^[A-Za-z0-9_-]{92}$/);
     const created = await me(first.searchParams.get('accessToken')!);
     expect(created).toMatchObject({ email: identity.email, name: 'Grace Hopper', image: 'https://img.test/grace.png', role: 'user' });
     expect(created.emailVerified).not.toBeNull();

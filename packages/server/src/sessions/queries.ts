@@ -1,3 +1,5 @@
+import type { DialectFlags } from '../db/dialect.js';
+import { HotQuery } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { SessionsTable } from '../db/types.js';
 
@@ -25,46 +27,48 @@ export function findSessionWithUser(db: Db, sessionId: string) {
     .executeTakeFirst();
 }
 
-export function findSessionByRefreshHash(db: Db, hash: string, lock: boolean) {
-  const query = db.selectFrom('sessions').selectAll().where('refresh_token_hash', '=', hash);
-  return (lock ? query.forUpdate() : query).executeTakeFirst();
-}
-
 export function findSessionById(db: Db, id: string, lock: boolean) {
   const query = db.selectFrom('sessions').selectAll().where('id', '=', id);
   return (lock ? query.forUpdate() : query).executeTakeFirst();
 }
 
-export function findRetiredToken(db: Db, hash: string) {
-  return db.selectFrom('retired_refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+export type SessionForRefresh = SessionRow & {
+  /** Null when the user row is gone. */
+  u_id: string | null;
+  u_role: string | null;
+  u_banned_at: number | null;
+  u_deleted_at: number | null;
+};
+
+// The refresh hot path: the session (row-locked on PostgreSQL) and what the answer needs of its user.
+const sessionForRefresh = new HotQuery<SessionForRefresh>(
+  'select s.*, u.id as u_id, u.role as u_role, u.banned_at as u_banned_at, u.deleted_at as u_deleted_at ' +
+    'from sessions s left join users u on u.id = s.user_id where s.id = ?',
+  { postgresSuffix: 'for update of s' },
+);
+
+export function findSessionForRefresh(db: Db, dialect: DialectFlags, id: string) {
+  return sessionForRefresh.first(db, dialect, [id]);
 }
 
-export function insertRetiredToken(db: Db, row: { token_hash: string; session_id: string; user_id: string; rotated_at: number }) {
-  return db.insertInto('retired_refresh_tokens').values(row).execute();
-}
+const rotate = new HotQuery(
+  'update sessions set refresh_token_hash = ?, refresh_generation = ?, current_token_sealed = ?, rotated_at = ?, ' +
+    'last_activity_at = ?, expires_at = ?, ip_address = ?, org_id = ? where id = ? and refresh_generation = ? and revoked_at is null',
+);
 
-/** Rotation is a compare-and-swap on the current hash: a concurrent rotation makes it match nothing. */
+/**
+ * Rotation is a compare-and-swap on the generation: a concurrent rotation makes it match nothing.
+ * `orgId` is the session's organization after the rotation (switch-organization, A09, changes it).
+ */
 export async function rotateSessionToken(
   db: Db,
-  input: { id: string; oldHash: string; newHash: string; sealed: string | null; now: number; expiresAt: number; ip: string | null; orgId?: string },
-) {
-  const result = await db
-    .updateTable('sessions')
-    .set({
-      refresh_token_hash: input.newHash,
-      current_token_sealed: input.sealed,
-      rotated_at: input.now,
-      last_activity_at: input.now,
-      expires_at: input.expiresAt,
-      ip_address: input.ip,
-      // switch-organization (A09) puts the organization on the session in the same rotation.
-      ...(input.orgId === undefined ? {} : { org_id: input.orgId }),
-    })
-    .where('id', '=', input.id)
-    .where('refresh_token_hash', '=', input.oldHash)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  dialect: DialectFlags,
+  input: { id: string; generation: number; newHash: string; sealed: string | null; now: number; expiresAt: number; ip: string | null; orgId: string | null },
+): Promise<boolean> {
+  const changed = await rotate.changes(db, dialect, [
+    input.newHash, input.generation + 1, input.sealed, input.now, input.now, input.expiresAt, input.ip, input.orgId, input.id, input.generation,
+  ]);
+  return changed === 1;
 }
 
 export function revokeSessionRow(db: Db, id: string, reason: string, now: number) {
@@ -126,7 +130,7 @@ export async function wipeSealedTokensRotatedBefore(db: Db, before: number): Pro
   return Number(result.numUpdatedRows);
 }
 
-/** Sessions that expired, or were revoked, before `before` (retired token hashes go with them). */
+/** Sessions that expired, or were revoked, before `before`. */
 export async function deleteDeadSessions(db: Db, expiredBefore: number, revokedBefore: number): Promise<number> {
   const result = await db
     .deleteFrom('sessions')

@@ -1,27 +1,25 @@
 import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
-import { sha256Hex } from '../crypto/digest.js';
-import { randomToken, uuidv7 } from '../crypto/random.js';
+import { safeEqualHex, sha256Hex } from '../crypto/digest.js';
+import { uuidv7 } from '../crypto/random.js';
 import { commitThenFail, type Db } from '../db/transaction.js';
 import type { UsersTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
 import { deviceInfo } from './device-info.js';
+import { MAX_GENERATION, mintRefreshToken, readRefreshToken } from './refresh-token.js';
 import {
-  findRetiredToken,
-  findSessionById,
-  findSessionByRefreshHash,
-  insertRetiredToken,
+  findSessionForRefresh,
   insertSession,
   revokeSessionRow,
   revokeUserSessions,
   rotateSessionToken,
   type SessionRow,
 } from './queries.js';
-import { findUserById } from '../users/queries.js';
 
 const SEAL_PURPOSE = 'refresh-token';
-const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** Key of the refresh-token MAC (refresh-token.ts), derived from LATCH_SECRET. */
+export const REFRESH_MAC_PURPOSE = 'refresh-token';
 
 export interface TokenPair {
   accessToken: string;
@@ -34,11 +32,13 @@ export interface TokenPair {
 /** Create a session inside the caller's transaction; tokens are minted once it committed. */
 export async function insertNewSession(ctx: AppContext, db: Db, userId: string, meta: RequestMeta) {
   const now = ctx.clock.now();
-  const refreshToken = randomToken(32);
+  const id = uuidv7(now);
+  const refreshToken = mintRefreshToken(ctx.sealer.macKey(REFRESH_MAC_PURPOSE), id, 0);
   const row: SessionRow = {
-    id: uuidv7(now),
+    id,
     user_id: userId,
     refresh_token_hash: sha256Hex(refreshToken),
+    refresh_generation: 0,
     current_token_sealed: null,
     rotated_at: null,
     user_agent: meta.userAgent,
@@ -65,63 +65,69 @@ export async function tokenPair(
 }
 
 /**
- * A06: rotate on every refresh (auth-api.md §4.1). A token presented again inside the reuse interval gets
- * the session's current pair (OP-6, decisions.md §2); after it, every session of the user is revoked and
- * that revocation is committed even though the answer is an error.
+ * A06: rotate on every refresh (auth-api.md §4.1). The token names its session and generation under a
+ * MAC, so the session is read by primary key and a forged or mangled token costs no query. The current
+ * generation rotates; the one just before it, presented again inside the reuse interval, gets the
+ * session's current pair (OP-6, decisions.md §2); any other earlier generation is reuse: every session
+ * of the user is revoked and that revocation is committed even though the answer is an error.
  */
 export async function refreshSession(ctx: AppContext, refreshToken: string, meta: RequestMeta): Promise<TokenPair> {
-  if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw invalidRefresh();
-  const hash = sha256Hex(refreshToken);
+  const macKey = ctx.sealer.macKey(REFRESH_MAC_PURPOSE);
+  const claims = readRefreshToken(macKey, refreshToken);
+  if (!claims) throw invalidRefresh();
   let revokedUser: string | null = null;
   try {
     return await commitThenFail(ctx.db, async (trx) => {
       const now = ctx.clock.now();
-      const live = await findSessionByRefreshHash(trx, hash, ctx.dialect.rowLocks);
-      if (live) {
-        // The per-session budget is spent inside the transaction, once the session is known: a refresh
-        // costs no extra lookup; over budget, the error rolls back a transaction that wrote nothing.
-        await ctx.limiter.consume('refreshPerSession', live.id);
-        const user = await findUserById(trx, live.user_id);
-        // decisions.md §3: the ban is checked before the session state (a ban also revokes sessions).
-        if (user && user.banned_at !== null) return new AppError('auth/account-banned', 'This account is suspended');
-        if (!user || user.deleted_at !== null || live.revoked_at !== null) return invalidRefresh();
-        if (live.expires_at <= now) return new AppError('auth/session-expired', 'Session has expired; sign in again');
-        const next = randomToken(32);
-        const rotated = await rotateSessionToken(trx, {
-          id: live.id,
-          oldHash: hash,
+      const session = await findSessionForRefresh(trx, ctx.dialect, claims.sessionId);
+      if (!session) return invalidRefresh();
+      // The per-session budget is spent inside the transaction, once the session is known; over budget,
+      // the error rolls back a transaction that wrote nothing.
+      await ctx.limiter.consume('refreshPerSession', session.id);
+      // decisions.md §3: the ban is checked before the session state (a ban also revokes sessions).
+      if (session.u_banned_at !== null) return new AppError('auth/account-banned', 'This account is suspended');
+      const user = session.u_id === null || session.u_deleted_at !== null ? null : { id: session.u_id, role: session.u_role! };
+      const alive = user !== null && session.revoked_at === null;
+
+      if (claims.generation === session.refresh_generation) {
+        // The MAC already vouches for the token; the stored hash makes the current one single-use even
+        // to someone who could forge MACs.
+        if (!alive || !safeEqualHex(sha256Hex(refreshToken), session.refresh_token_hash)) return invalidRefresh();
+        if (session.expires_at <= now) return new AppError('auth/session-expired', 'Session has expired; sign in again');
+        if (session.refresh_generation >= MAX_GENERATION) return invalidRefresh();
+        const next = mintRefreshToken(macKey, session.id, session.refresh_generation + 1);
+        const rotated = await rotateSessionToken(trx, ctx.dialect, {
+          id: session.id,
+          generation: session.refresh_generation,
           newHash: sha256Hex(next),
           sealed: ctx.config.refreshReuseInterval > 0 ? ctx.sealer.seal(SEAL_PURPOSE, next) : null,
           now,
           expiresAt: now + ctx.config.refreshTokenTtl * 1000,
           ip: meta.ip,
+          orgId: session.org_id,
         });
         if (!rotated) return invalidRefresh();
-        await insertRetiredToken(trx, { token_hash: hash, session_id: live.id, user_id: live.user_id, rotated_at: now });
-        return tokenPair(ctx, user, { sessionId: live.id, refreshToken: next, orgId: live.org_id });
+        return tokenPair(ctx, user, { sessionId: session.id, refreshToken: next, orgId: session.org_id });
       }
+      // A later generation than the session's was never handed out (only a forged MAC could make one).
+      if (claims.generation > session.refresh_generation) return invalidRefresh();
 
-      const retired = await findRetiredToken(trx, hash);
-      if (!retired) return invalidRefresh();
-      await ctx.limiter.consume('refreshPerSession', retired.session_id);
-      const session = await findSessionById(trx, retired.session_id, ctx.dialect.rowLocks);
-      const user = await findUserById(trx, retired.user_id);
-      if (user && user.banned_at !== null) return new AppError('auth/account-banned', 'This account is suspended');
       const interval = ctx.config.refreshReuseInterval * 1000;
       const graceful =
-        session && user && user.deleted_at === null && session.revoked_at === null && session.expires_at > now &&
-        interval > 0 && now - retired.rotated_at <= interval && session.current_token_sealed !== null;
+        alive && session.expires_at > now && interval > 0 &&
+        claims.generation === session.refresh_generation - 1 &&
+        session.rotated_at !== null && now - session.rotated_at <= interval && session.current_token_sealed !== null;
       if (graceful) {
         const current = ctx.sealer.open(SEAL_PURPOSE, session.current_token_sealed!);
-        return tokenPair(ctx, user, { sessionId: session.id, refreshToken: current, orgId: session.org_id });
+        return tokenPair(ctx, user!, { sessionId: session.id, refreshToken: current, orgId: session.org_id });
       }
       // Reuse of a rotated token: assume theft and end every session of the user (auth-api.md §4.1, §16.4).
-      const count = await revokeUserSessions(trx, retired.user_id, 'refresh_token_reuse', now);
-      revokedUser = retired.user_id;
-      const audit = { userId: retired.user_id, sessionId: retired.session_id, actor: 'system', meta };
+      const count = await revokeUserSessions(trx, session.user_id, 'refresh_token_reuse', now);
+      revokedUser = session.user_id;
+      const audit = { userId: session.user_id, sessionId: session.id, actor: 'system', meta };
       await recordAudit(ctx, { ...audit, event: 'session.refresh_reuse_detected', outcome: 'failure' }, trx);
       await recordAudit(ctx, { ...audit, event: 'session.revoked', details: { reason: 'refresh_token_reuse', count } }, trx);
-      ctx.log.warn({ userId: retired.user_id, sessionId: retired.session_id, revoked: count }, 'refresh token reuse detected');
+      ctx.log.warn({ userId: session.user_id, sessionId: session.id, revoked: count }, 'refresh token reuse detected');
       return invalidRefresh();
     });
   } finally {

@@ -1,0 +1,50 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { pooledRandomBytes } from '../crypto/random.js';
+
+/**
+ * Refresh token format (decisions.md §2; src/sessions/DECISIONS.md): base64url of
+ *   version (1) ‖ session id (16, the UUID's bytes) ‖ generation (4, big-endian) ‖ nonce (32) ‖ tag (16)
+ * where the tag is HMAC-SHA256 of everything before it under a key derived from LATCH_SECRET, cut to
+ * 128 bits. Only the SHA-256 of the current token is stored. The nonce gives the token its 256 random
+ * bits; the tag lets the server recognise an *earlier* token of a session (reuse detection) without
+ * keeping a row per rotated token, and lets it refuse forged or mangled tokens before any query.
+ */
+const VERSION = 1;
+const NONCE_BYTES = 32;
+const TAG_BYTES = 16;
+const SIGNED_BYTES = 1 + 16 + 4 + NONCE_BYTES;
+const TOKEN_BYTES = SIGNED_BYTES + TAG_BYTES;
+const TOKEN_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((TOKEN_BYTES * 4) / 3)}}$`);
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const MAX_GENERATION = 0xffff_ffff;
+
+export interface RefreshTokenClaims {
+  sessionId: string;
+  generation: number;
+}
+
+export function mintRefreshToken(key: Buffer, sessionId: string, generation: number): string {
+  if (!UUID_PATTERN.test(sessionId)) throw new Error('refresh tokens are minted for UUID session ids');
+  const bytes = Buffer.allocUnsafe(TOKEN_BYTES);
+  bytes[0] = VERSION;
+  bytes.write(sessionId.replaceAll('-', ''), 1, 16, 'hex');
+  bytes.writeUInt32BE(generation, 17);
+  pooledRandomBytes(NONCE_BYTES).copy(bytes, 21);
+  tag(key, bytes).copy(bytes, SIGNED_BYTES);
+  return bytes.toString('base64url');
+}
+
+/** The session and generation a token was minted for, or null when it is not a token this server made. */
+export function readRefreshToken(key: Buffer, token: string): RefreshTokenClaims | null {
+  if (!TOKEN_PATTERN.test(token)) return null;
+  const bytes = Buffer.from(token, 'base64url');
+  if (bytes.length !== TOKEN_BYTES || bytes[0] !== VERSION) return null;
+  if (!timingSafeEqual(tag(key, bytes), bytes.subarray(SIGNED_BYTES))) return null;
+  const hex = bytes.toString('hex', 1, 17);
+  const sessionId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return { sessionId, generation: bytes.readUInt32BE(17) };
+}
+
+function tag(key: Buffer, bytes: Buffer): Buffer {
+  return createHmac('sha256', key).update(bytes.subarray(0, SIGNED_BYTES)).digest().subarray(0, TAG_BYTES);
+}
