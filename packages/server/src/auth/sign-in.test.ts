@@ -126,12 +126,13 @@ describe('timing of sign-in for unknown vs known emails', () => {
       await time(uniqueEmail()); // warm the dummy hash
       const known: number[] = [];
       const unknown: number[] = [];
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 8; i++) {
         known.push(await time(user.email));
         unknown.push(await time(uniqueEmail()));
       }
-      const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-      const ratio = median(unknown) / median(known);
+      // Other test files share the hashing threads and the cores: their noise only ever adds time, so
+      // each path's fastest run is its own cost (a median flaked under a loaded parallel run).
+      const ratio = Math.min(...unknown) / Math.min(...known);
       expect(ratio).toBeGreaterThan(0.6);
       expect(ratio).toBeLessThan(1.6);
     } finally {
