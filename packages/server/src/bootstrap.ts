@@ -24,6 +24,8 @@ export interface OpenOptions {
   mailer?: Mailer;
   /** Run migrations regardless of LATCH_AUTO_MIGRATE (tests, `latch migrate`). */
   migrate?: boolean;
+  /** A long-lived server: SQLite WAL checkpoints move to a worker thread (db/checkpointer.ts). */
+  serving?: boolean;
 }
 
 export interface OpenedContext {
@@ -35,7 +37,10 @@ export interface OpenedContext {
 export async function openContext(config: Config, options: OpenOptions = {}): Promise<OpenedContext> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.logLevel);
-  const handle = connectDatabase(config.databaseUrl);
+  const handle = connectDatabase(config.databaseUrl, {
+    backgroundCheckpoint: options.serving,
+    onCheckpointError: (message) => log.warn({ error: message }, 'background WAL checkpoint failed'),
+  });
   const closers: Array<() => Promise<void>> = [];
   try {
     if (options.migrate ?? config.autoMigrate) await migrateToLatest(handle.db);

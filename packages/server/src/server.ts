@@ -18,7 +18,7 @@ export interface RunningServer {
 
 /** connect → migrate → keys → buildApp → listen. */
 export async function startServer(config: Config, options: OpenOptions & { print?: (line: string) => void } = {}): Promise<RunningServer> {
-  const opened = await openContext(config, options);
+  const opened = await openContext(config, { serving: true, ...options });
   const { ctx } = opened;
   try {
     await ensureStartupKeys(ctx, options.print ?? ((line) => process.stdout.write(`${line}\n`)));

@@ -6,7 +6,7 @@ import { currentUser } from '../http/auth-policy.js';
 import { requireString } from '../http/fields.js';
 import { requestMeta } from '../http/request-meta.js';
 import { CurrentPassword, Email, errorResponses, MessageResponse, NewPassword } from '../http/schemas.js';
-import { presentSelfUser } from '../users/present.js';
+import { presentSelfUserOnce } from '../users/present.js';
 import { requestMagicLink } from '../email-flows/magic-link.js';
 import { changePassword } from './password-change.js';
 import { signInWithPassword } from './sign-in.js';
@@ -91,7 +91,7 @@ export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     app.get('/me', {
       config: { auth: 'user' },
       schema: { operationId: 'getMe', tags, summary: 'A05 — the signed-in user', response: { 200: Type.Ref('SelfUser'), ...errorResponses(401, 404) } },
-      handler: async (request) => presentSelfUser(currentUser(request).user),
+      handler: async (request) => presentSelfUserOnce(currentUser(request).user),
     });
 
     app.delete('/withdraw', {

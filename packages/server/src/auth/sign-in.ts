@@ -50,10 +50,12 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
   const patch: Parameters<typeof updateUser>[2] = { last_sign_in_at: now };
   // Parameters changed since this hash was made: upgrade it now that we hold the plaintext.
   if (ctx.passwords.needsRehash(user.password_hash!)) patch.password_hash = await ctx.passwords.hash(input.password);
+  // One commit for the session and its audit row (a commit is most of a sign-in's own cost).
   const session = await ctx.db.transaction().execute(async (trx) => {
     await updateUser(trx, user.id, patch);
-    return insertNewSession(ctx, trx, user.id, meta);
+    const created = await insertNewSession(ctx, trx, user.id, meta);
+    await recordAudit(ctx, { event: 'user.signed_in', userId: user.id, sessionId: created.sessionId, actor: 'user', meta, details: { method: 'password' } }, trx);
+    return created;
   });
-  await recordAudit(ctx, { event: 'user.signed_in', userId: user.id, sessionId: session.sessionId, actor: 'user', meta, details: { method: 'password' } });
   return tokenPair(ctx, user, session);
 }

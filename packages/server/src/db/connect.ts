@@ -6,14 +6,28 @@ import pg from 'pg';
 import { registerDataSqlFunctions } from '../data/sqlite-functions.js';
 import { POSTGRES, SQLITE, type DialectFlags } from './dialect.js';
 import type { Database } from './types.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: DialectFlags;
   /** The pg pool, for stores that speak to PostgreSQL themselves (rate limits). */
   pgPool?: pg.Pool;
+  /** A file-backed SQLite database opened for serving: its WAL checkpoints run on a worker thread. */
+  checkpointer?: Checkpointer;
   close(): Promise<void>;
 }
+
+export interface ConnectOptions {
+  poolSize?: number;
+  /** SQLite files only: checkpoint the WAL from a worker thread instead of inside commits (the server). */
+  backgroundCheckpoint?: boolean;
+  onCheckpointError?: (message: string) => void;
+}
+
+// The serving connection still checkpoints by itself past this many WAL pages (~40 MiB), in case the
+// worker cannot keep up or is gone.
+const SAFETY_NET_WAL_PAGES = 10_000;
 
 // BIGINT (int8) columns hold epoch milliseconds, well inside Number's safe range.
 const pgTypes = {
@@ -23,8 +37,8 @@ const pgTypes = {
   },
 };
 
-export function connectDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
-  if (url.startsWith('file:')) return connectSqlite(url.slice('file:'.length));
+export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
+  if (url.startsWith('file:')) return connectSqlite(url.slice('file:'.length), options);
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes as never });
   // An idle client error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
@@ -32,7 +46,7 @@ export function connectDatabase(url: string, options: { poolSize?: number } = {}
   return { db, dialect: POSTGRES, pgPool: pool, close: () => db.destroy() };
 }
 
-function connectSqlite(path: string): DatabaseHandle {
+function connectSqlite(path: string, options: ConnectOptions): DatabaseHandle {
   const memory = path === ':memory:' || path === '';
   if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new SQLiteDatabase(memory ? ':memory:' : path);
@@ -44,7 +58,18 @@ function connectSqlite(path: string): DatabaseHandle {
   registerDataSqlFunctions(sqlite);
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: SQLITE, close: () => db.destroy() };
+  if (memory || !options.backgroundCheckpoint) return { db, dialect: SQLITE, close: () => db.destroy() };
+  sqlite.pragma(`wal_autocheckpoint = ${SAFETY_NET_WAL_PAGES}`);
+  const checkpointer = startCheckpointer(resolve(path), { onError: options.onCheckpointError });
+  return {
+    db,
+    dialect: SQLITE,
+    checkpointer,
+    close: async () => {
+      await checkpointer.stop();
+      await db.destroy();
+    },
+  };
 }
 
 const STATEMENT_CACHE_SIZE = 512;

@@ -3,6 +3,7 @@ import FindMyWay from 'find-my-way';
 import { AppError } from '../errors/app-error.js';
 import { sendError } from '../errors/render.js';
 import { validationCode } from './route-family.js';
+import { requestLog } from './logging.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 // Kept in step with the CORS registration in app.ts (auth-api.md §1.2); the CORS e2e test checks both paths.
@@ -40,8 +41,8 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(error, request);
-    if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    else if (appError.cause) request.log.debug({ err: appError.cause }, appError.code);
+    if (appError.statusCode >= 500) requestLog(request).error({ err: error }, 'request failed');
+    else if (appError.cause) requestLog(request).debug({ err: appError.cause }, appError.code);
     return sendError(reply, appError);
   });
 }
@@ -60,7 +61,7 @@ export function onFrameworkError(error: FastifyError, request: FastifyRequest, r
   if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
     return sendError(reply, new AppError(validationCode(url), 'A path parameter is malformed or too long'));
   }
-  request.log.error({ err: error }, 'router failure');
+  requestLog(request).error({ err: error }, 'router failure');
   return sendError(reply, new AppError('common/internal-error', 'Internal server error'));
 }
 

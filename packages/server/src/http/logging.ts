@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -36,4 +37,14 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+/**
+ * The logger for a line about one request, carrying its `reqId`. Fastify's per-request child logger is
+ * only made when request logging is on (app.ts): at `warn` a child per request cost more than the rest of
+ * a cached `/me`, so the rare error line makes its own.
+ */
+export function requestLog(request: FastifyRequest): Logger {
+  const log = request.log as Logger;
+  return 'reqId' in log.bindings() ? log : log.child({ reqId: request.id });
 }

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { AppError, isAppError } from '../errors/app-error.js';
 import { requestMeta } from '../http/request-meta.js';
 import { errorResponses } from '../http/schemas.js';
+import { requestLog } from '../http/logging.js';
 import { authenticateMcp } from './bearer.js';
 import { buildMcpServer } from './mcp-server.js';
 import { allowedOrigin } from './origin.js';
@@ -182,7 +183,7 @@ export function mcpRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           await transport.handleRequest(request.raw, reply.raw, message);
         } catch (error) {
           // The reply is hijacked: Fastify's error handler cannot answer for us any more.
-          request.log.error({ err: error }, 'MCP request failed');
+          requestLog(request).error({ err: error }, 'MCP request failed');
           if (!reply.raw.headersSent) {
             reply.raw.writeHead(500, { 'content-type': 'application/json' });
             reply.raw.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal error' } }));

@@ -32,7 +32,10 @@ export function findSessionById(db: Db, id: string, lock: boolean) {
   return (lock ? query.forUpdate() : query).executeTakeFirst();
 }
 
-export type SessionForRefresh = SessionRow & {
+export type SessionForRefresh = Pick<
+  SessionRow,
+  'id' | 'user_id' | 'refresh_token_hash' | 'refresh_generation' | 'current_token_sealed' | 'rotated_at' | 'org_id' | 'expires_at' | 'revoked_at'
+> & {
   /** Null when the user row is gone. */
   u_id: string | null;
   u_role: string | null;
@@ -42,7 +45,8 @@ export type SessionForRefresh = SessionRow & {
 
 // The refresh hot path: the session (row-locked on PostgreSQL) and what the answer needs of its user.
 const sessionForRefresh = new HotQuery<SessionForRefresh>(
-  'select s.*, u.id as u_id, u.role as u_role, u.banned_at as u_banned_at, u.deleted_at as u_deleted_at ' +
+  'select s.id, s.user_id, s.refresh_token_hash, s.refresh_generation, s.current_token_sealed, s.rotated_at, s.org_id, ' +
+    's.expires_at, s.revoked_at, u.id as u_id, u.role as u_role, u.banned_at as u_banned_at, u.deleted_at as u_deleted_at ' +
     'from sessions s left join users u on u.id = s.user_id where s.id = ?',
   { postgresSuffix: 'for update of s' },
 );

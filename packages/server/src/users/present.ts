@@ -40,6 +40,16 @@ export function presentSelfUser(user: UsersTable) {
   };
 }
 
+// The hot path's user rows come from the auth cache and are never mutated: the same row object is
+// presented to every /me of its session until the cache entry ages out, so format it once.
+const presentedRows = new WeakMap<UsersTable, ReturnType<typeof presentSelfUser>>();
+
+export function presentSelfUserOnce(user: UsersTable): ReturnType<typeof presentSelfUser> {
+  let view = presentedRows.get(user);
+  if (!view) presentedRows.set(user, (view = presentSelfUser(user)));
+  return view;
+}
+
 /** `PublicUser` (auth-api.md §13, OP-26): what any signed-in user may see of another. */
 export function presentPublicUser(user: Pick<UsersTable, 'id' | 'name' | 'nickname' | 'image' | 'created_at'>) {
   return { id: user.id, name: user.name, nickname: user.nickname, image: user.image, createdAt: iso(user.created_at)! };
