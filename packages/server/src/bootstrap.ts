@@ -24,7 +24,7 @@ export interface OpenOptions {
   mailer?: Mailer;
   /** Run migrations regardless of LATCH_AUTO_MIGRATE (tests, `latch migrate`). */
   migrate?: boolean;
-  /** A long-lived server: SQLite WAL checkpoints move to a worker thread (db/checkpointer.ts). */
+  /** A long-lived server: SQLite WAL checkpoints and token signatures move to threads of their own. */
   serving?: boolean;
 }
 
@@ -48,6 +48,10 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
     const sealer = new Sealer(secret);
     const keys = new SigningKeys(handle.db, sealer, clock, config.publicUrl, config.accessTokenTtl);
     await keys.load();
+    if (options.serving) {
+      keys.signOffThread((message) => log.warn({ error: message }, 'signer thread failed; signing on the event loop'));
+      closers.push(() => keys.close());
+    }
 
     let store: LimiterStore = { kind: 'memory' };
     let redis: Redis | undefined;

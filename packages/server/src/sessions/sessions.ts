@@ -77,7 +77,9 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
   if (!claims) throw invalidRefresh();
   let revokedUser: string | null = null;
   try {
-    return await commitThenFail(ctx.db, async (trx) => {
+    // The access token is signed once the transaction committed: signing may hop to another thread,
+    // and SQLite's one connection must not wait on it.
+    const issue = await commitThenFail(ctx.db, async (trx) => {
       const now = ctx.clock.now();
       const session = await findSessionForRefresh(trx, ctx.dialect, claims.sessionId);
       if (!session) return invalidRefresh();
@@ -107,7 +109,7 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
           orgId: session.org_id,
         });
         if (!rotated) return invalidRefresh();
-        return tokenPair(ctx, user, { sessionId: session.id, refreshToken: next, orgId: session.org_id });
+        return { user, session: { sessionId: session.id, refreshToken: next, orgId: session.org_id } };
       }
       // A later generation than the session's was never handed out (only a forged MAC could make one).
       if (claims.generation > session.refresh_generation) return invalidRefresh();
@@ -119,7 +121,7 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
         session.rotated_at !== null && now - session.rotated_at <= interval && session.current_token_sealed !== null;
       if (graceful) {
         const current = ctx.sealer.open(SEAL_PURPOSE, session.current_token_sealed!);
-        return tokenPair(ctx, user!, { sessionId: session.id, refreshToken: current, orgId: session.org_id });
+        return { user: user!, session: { sessionId: session.id, refreshToken: current, orgId: session.org_id } };
       }
       // Reuse of a rotated token: assume theft and end every session of the user (auth-api.md §4.1, §16.4).
       const count = await revokeUserSessions(trx, session.user_id, 'refresh_token_reuse', now);
@@ -130,6 +132,7 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
       ctx.log.warn({ userId: session.user_id, sessionId: session.id, revoked: count }, 'refresh token reuse detected');
       return invalidRefresh();
     });
+    return await tokenPair(ctx, issue.user, issue.session);
   } finally {
     if (revokedUser) ctx.cache.forgetUser(revokedUser);
   }

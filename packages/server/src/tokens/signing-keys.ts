@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign as signBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, exportJWK, generateKeyPair, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Sealer } from '../crypto/seal.js';
@@ -6,6 +6,7 @@ import { randomHex } from '../crypto/random.js';
 import type { Db } from '../db/transaction.js';
 import { AppError } from '../errors/app-error.js';
 import { insertSigningKey, listLiveSigningKeys } from './queries.js';
+import { SignerThread, signHere } from './signer-thread.js';
 
 export const AUDIENCE = 'latch';
 const ALG = 'ES256';
@@ -37,6 +38,7 @@ export interface AccessTokenInput {
  */
 export class SigningKeys {
   private current?: { kid: string; key: KeyObject; header: string };
+  private signer?: SignerThread;
   private publicKeys = new Map<string, { key: KeyObject; jwk: JWK }>();
   private lastReload = 0;
   // Verifying ES256 is the hot path's largest cost; a token that verified once stays valid until exp.
@@ -152,11 +154,21 @@ export class SigningKeys {
    * synchronously by node:crypto: WebCrypto's asynchronous sign cost ~1 ms of thread-pool round trip per
    * token, the largest part of a refresh. Verification stays with jose.
    */
-  private sign(payload: Record<string, unknown>): string {
+  private async sign(payload: Record<string, unknown>): Promise<string> {
     const { key, header } = this.current!;
     const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    const signature = signBytes('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-    return `${input}.${signature.toString('base64url')}`;
+    const signature = this.signer ? await this.signer.sign(key, input) : signHere(key, input);
+    return `${input}.${signature}`;
+  }
+
+  /** A long-lived server signs on a thread of its own (signer-thread.ts); call `close()` to end it. */
+  signOffThread(onFailure?: (message: string) => void): void {
+    this.signer ??= new SignerThread(onFailure);
+  }
+
+  async close(): Promise<void> {
+    await this.signer?.close();
+    this.signer = undefined;
   }
 
   private async keyFor(kid: string | undefined): Promise<KeyObject> {

@@ -1,0 +1,99 @@
+import { sign as signBytes, type KeyObject } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * ES256 signatures on a thread of their own. An ECDSA P-256 signature costs ~35 µs of CPU, the largest
+ * single part of a refresh; a server's event loop is its bottleneck while a second core often idles.
+ * Requests made in one turn of the event loop go over as one message and come back as one, so the
+ * hop costs less than the signature it moves. Not the libuv pool: there a signature would queue behind
+ * password hashes (tens of milliseconds each) under sign-in load. If the thread dies, signing falls
+ * back to the event loop; nothing waits forever.
+ */
+export class SignerThread {
+  private worker?: Worker;
+  private queue: Array<{ id: number; key: KeyObject; input: string }> = [];
+  private pending = new Map<number, { key: KeyObject; input: string; resolve: (signature: string) => void }>();
+  private nextId = 0;
+  private scheduled = false;
+
+  constructor(onFailure: (message: string) => void = () => {}) {
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    worker.on('message', (results: Array<[number, string]>) => {
+      for (const [id, signature] of results) {
+        this.pending.get(id)?.resolve(signature);
+        this.pending.delete(id);
+      }
+    });
+    const fail = (message: string) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      onFailure(message);
+      // Whatever was sent and not answered is signed here.
+      for (const { key, input, resolve } of this.pending.values()) resolve(signHere(key, input));
+      this.pending.clear();
+    };
+    worker.on('error', (error) => fail(error.message));
+    worker.on('exit', (code) => fail(`signer thread exited (${code})`));
+    this.worker = worker;
+  }
+
+  /** The base64url IEEE P1363 signature of `input` (the JWS signing input) with `key`. */
+  sign(key: KeyObject, input: string): Promise<string> {
+    if (!this.worker) return Promise.resolve(signHere(key, input));
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      this.pending.set(id, { key, input, resolve });
+      this.queue.push({ id, key, input });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.flush();
+    for (const { key, input, resolve } of this.pending.values()) resolve(signHere(key, input));
+    this.pending.clear();
+    await worker?.terminate();
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    if (!this.worker) {
+      for (const { id, key, input } of batch) {
+        this.pending.get(id)?.resolve(signHere(key, input));
+        this.pending.delete(id);
+      }
+      return;
+    }
+    // KeyObjects are cloned into the thread by postMessage, once per batch (a rotated key simply arrives
+    // with its jobs).
+    const keys: KeyObject[] = [];
+    const jobs = batch.map(({ id, key, input }) => {
+      let index = keys.indexOf(key);
+      if (index === -1) index = keys.push(key) - 1;
+      return [id, index, input];
+    });
+    this.worker.postMessage({ keys, jobs });
+  }
+}
+
+export function signHere(key: KeyObject, input: string): string {
+  return signBytes('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+}
+
+// CommonJS source for an eval'd worker: a separate file would not run from the TypeScript sources (tests).
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { sign } = require('node:crypto');
+parentPort.on('message', ({ keys, jobs }) => {
+  parentPort.postMessage(jobs.map(([id, index, input]) => [id, sign('sha256', Buffer.from(input), { key: keys[index], dsaEncoding: 'ieee-p1363' }).toString('base64url')]));
+});
+`;
