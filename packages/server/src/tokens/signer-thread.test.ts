@@ -15,8 +15,30 @@ afterEach(async () => {
 });
 
 describe('SignerThread', () => {
+  it('signs on the event loop while the loop is idle, on its thread once the loop is busy', async () => {
+    signer = new SignerThread(undefined, { offloadAbove: 0.5 });
+    const thread = (signer as unknown as { worker: Worker }).worker;
+    let sentToThread = 0;
+    const post = thread.postMessage.bind(thread);
+    thread.postMessage = (value: unknown) => {
+      sentToThread++;
+      post(value);
+    };
+    expect(valid('idle', await signer.sign(privateKey, 'idle'))).toBe(true);
+    expect(sentToThread).toBe(0);
+    // Keep the loop busy past a sample (a synchronous spin, as a refresh storm keeps it).
+    const until = Date.now() + 450;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const spin = Date.now() + 20;
+      while (Date.now() < spin);
+    }
+    expect(valid('busy', await signer.sign(privateKey, 'busy'))).toBe(true);
+    expect(sentToThread).toBe(1);
+  });
+
   it('answers every request of a batch with its own signature, under the key it came with', async () => {
-    signer = new SignerThread();
+    signer = new SignerThread(undefined, { offloadAbove: 0 });
     const inputs = Array.from({ length: 60 }, (_, i) => `header.payload-${i}`);
     const signatures = await Promise.all(inputs.map((input, i) => signer!.sign(i % 3 === 0 ? other.privateKey : privateKey, input)));
     signatures.forEach((signature, i) => {
@@ -28,7 +50,7 @@ describe('SignerThread', () => {
 
   it('signs on the event loop when its thread dies, including what was in flight', async () => {
     const failures: string[] = [];
-    signer = new SignerThread((message) => failures.push(message));
+    signer = new SignerThread((message) => failures.push(message), { offloadAbove: 0 });
     const inFlight = signer.sign(privateKey, 'in-flight');
     await (signer as unknown as { worker: Worker }).worker.terminate();
     expect(valid('in-flight', await inFlight)).toBe(true);
@@ -37,7 +59,7 @@ describe('SignerThread', () => {
   });
 
   it('answers what is pending when closed, and signs here afterwards', async () => {
-    signer = new SignerThread();
+    signer = new SignerThread(undefined, { offloadAbove: 0 });
     const pending = signer.sign(privateKey, 'pending');
     await signer.close();
     expect(valid('pending', await pending)).toBe(true);

@@ -1,14 +1,21 @@
 import { sign as signBytes, type KeyObject } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 
 /**
  * ES256 signatures on a thread of their own. An ECDSA P-256 signature costs ~35 µs of CPU, the largest
  * single part of a refresh; a server's event loop is its bottleneck while a second core often idles.
- * Requests made in one turn of the event loop go over as one message and come back as one, so the
- * hop costs less than the signature it moves. Not the libuv pool: there a signature would queue behind
+ * Requests made in one turn of the event loop go over as one message and come back as one. The hop is
+ * taken only while the event loop is busy (utilisation above `offloadAbove`): two thread wake-ups cost
+ * more CPU than one signature, which only pays when the loop, not the CPU, is what requests wait for
+ * (a refresh storm), and not when password hashes fill the cores (a sign-in storm). Not the libuv pool: there a signature would queue behind
  * password hashes (tens of milliseconds each) under sign-in load. If the thread dies, signing falls
  * back to the event loop; nothing waits forever.
  */
+// Event-loop utilisation (busy share of wall time, sampled every LOAD_SAMPLE_MS) above which signing moves.
+const DEFAULT_OFFLOAD_ABOVE = 0.8;
+const LOAD_SAMPLE_MS = 200;
+
 export class SignerThread {
   private worker?: Worker;
   private queue: Array<{ id: number; key: KeyObject; input: string }> = [];
@@ -16,7 +23,19 @@ export class SignerThread {
   private nextId = 0;
   private scheduled = false;
 
-  constructor(onFailure: (message: string) => void = () => {}) {
+  private busy = false;
+  private readonly sampler: NodeJS.Timeout;
+
+  constructor(onFailure: (message: string) => void = () => {}, options: { offloadAbove?: number } = {}) {
+    const offloadAbove = options.offloadAbove ?? DEFAULT_OFFLOAD_ABOVE;
+    let last = performance.eventLoopUtilization();
+    this.busy = offloadAbove <= 0;
+    this.sampler = setInterval(() => {
+      const now = performance.eventLoopUtilization();
+      this.busy = performance.eventLoopUtilization(now, last).utilization > offloadAbove || offloadAbove <= 0;
+      last = now;
+    }, LOAD_SAMPLE_MS);
+    this.sampler.unref();
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
     worker.on('message', (results: Array<[number, string]>) => {
@@ -40,7 +59,7 @@ export class SignerThread {
 
   /** The base64url IEEE P1363 signature of `input` (the JWS signing input) with `key`. */
   sign(key: KeyObject, input: string): Promise<string> {
-    if (!this.worker) return Promise.resolve(signHere(key, input));
+    if (!this.worker || !this.busy) return Promise.resolve(signHere(key, input));
     return new Promise((resolve) => {
       const id = this.nextId++;
       this.pending.set(id, { key, input, resolve });
@@ -53,6 +72,7 @@ export class SignerThread {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sampler);
     const worker = this.worker;
     this.worker = undefined;
     this.flush();
