@@ -19,7 +19,7 @@ import {
 
 const SEAL_PURPOSE = 'refresh-token';
 /** Key of the refresh-token MAC (refresh-token.ts), derived from LATCH_SECRET. */
-export const REFRESH_MAC_PURPOSE = 'refresh-token';
+const REFRESH_MAC_PURPOSE = 'refresh-token';
 
 export interface TokenPair {
   accessToken: string;
@@ -96,19 +96,8 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
         // to someone who could forge MACs.
         if (!alive || !safeEqualHex(sha256Hex(refreshToken), session.refresh_token_hash)) return invalidRefresh();
         if (session.expires_at <= now) return new AppError('auth/session-expired', 'Session has expired; sign in again');
-        if (session.refresh_generation >= MAX_GENERATION) return invalidRefresh();
-        const next = mintRefreshToken(macKey, session.id, session.refresh_generation + 1);
-        const rotated = await rotateSessionToken(trx, ctx.dialect, {
-          id: session.id,
-          generation: session.refresh_generation,
-          newHash: sha256Hex(next),
-          sealed: ctx.config.refreshReuseInterval > 0 ? ctx.sealer.seal(SEAL_PURPOSE, next) : null,
-          now,
-          expiresAt: now + ctx.config.refreshTokenTtl * 1000,
-          ip: meta.ip,
-          orgId: session.org_id,
-        });
-        if (!rotated) return invalidRefresh();
+        const next = await rotateRefreshToken(ctx, trx, session, { now, ip: meta.ip, orgId: session.org_id });
+        if (!next) return invalidRefresh();
         return { user, session: { sessionId: session.id, refreshToken: next, orgId: session.org_id } };
       }
       // A later generation than the session's was never handed out (only a forged MAC could make one).
@@ -136,6 +125,32 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
   } finally {
     if (revokedUser) ctx.cache.forgetUser(revokedUser);
   }
+}
+
+/**
+ * Rotate a session's refresh token inside `db`'s transaction (refresh, switch-organization): the next
+ * generation, its hash, its sealed copy for the reuse interval, a renewed expiry. Null when a
+ * concurrent rotation won or the counter is exhausted.
+ */
+export async function rotateRefreshToken(
+  ctx: AppContext,
+  db: Db,
+  session: { id: string; refresh_generation: number },
+  input: { now: number; ip: string | null; orgId: string | null },
+): Promise<string | null> {
+  if (session.refresh_generation >= MAX_GENERATION) return null;
+  const next = mintRefreshToken(ctx.sealer.macKey(REFRESH_MAC_PURPOSE), session.id, session.refresh_generation + 1);
+  const rotated = await rotateSessionToken(db, ctx.dialect, {
+    id: session.id,
+    generation: session.refresh_generation,
+    newHash: sha256Hex(next),
+    sealed: ctx.config.refreshReuseInterval > 0 ? ctx.sealer.seal(SEAL_PURPOSE, next) : null,
+    now: input.now,
+    expiresAt: input.now + ctx.config.refreshTokenTtl * 1000,
+    ip: input.ip,
+    orgId: input.orgId,
+  });
+  return rotated ? next : null;
 }
 
 export async function revokeSession(ctx: AppContext, session: { id: string; userId: string }, reason: string, meta?: RequestMeta): Promise<boolean> {
