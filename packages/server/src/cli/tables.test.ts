@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dialects } from '../../test/helpers/databases.js';
-import { createTestApp, TEST_SK, type TestApp } from '../../test/helpers/test-app.js';
-import { cliDatabase, runCli } from '../../test/setup/cli-harness.js';
+import { TEST_SK } from '../../test/helpers/test-app.js';
+import { cliWorld, runCli } from '../../test/setup/cli-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'latch-tables-'));
 let files = 0;
@@ -25,30 +25,20 @@ const posts = {
 const comments = { tableName: 'comments', schema: { body: { type: 'string' }, postId: { type: 'reference', reference: 'posts' } } };
 
 describe.each(dialects)('latch tables apply (%s)', (dialect) => {
-  let db: Awaited<ReturnType<typeof cliDatabase>>;
-  let t: TestApp;
-  beforeAll(async () => {
-    db = await cliDatabase(dialect);
-    await runCli(['migrate'], db.env);
-    t = await createTestApp(dialect, { database: { url: db.url, drop: async () => {} }, env: db.env });
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.drop();
-  });
-  const tables = async () => (await t.request('GET', '/v1/admin/tables', { key: TEST_SK })).body.items as any[];
+  const world = cliWorld(dialect);
+  const tables = async () => (await world.t.request('GET', '/v1/admin/tables', { key: TEST_SK })).body.items as any[];
 
   it('creates the tables of a file; a second run reports 0 changes and changes nothing', async () => {
     const path = file({ tables: [posts, comments] });
-    const first = await runCli(['tables', 'apply', path], db.env);
+    const first = await runCli(['tables', 'apply', path], world.db.env);
     expect(first.code).toBe(0);
     expect(first.out).toEqual(['create table posts', 'create table comments', '2 change(s) applied']);
     const before = await tables();
     expect(before.map((x) => x.tableName).sort()).toEqual(['comments', 'posts']);
     expect(before.find((x) => x.tableName === 'posts')).toMatchObject({ displayName: 'Posts', indexes: [{ name: 'by_status', fields: { status: 1, createdAt: -1 }, unique: false, sparse: false }], rowFilters: posts.rowFilters });
 
-    t.clock.advanceSeconds(10);
-    const second = await runCli(['tables', 'apply', path], db.env);
+    world.t.clock.advanceSeconds(10);
+    const second = await runCli(['tables', 'apply', path], world.db.env);
     expect([second.code, second.out]).toEqual([0, ['0 change(s)']]);
     expect(await tables()).toEqual(before);
   });
@@ -61,36 +51,36 @@ describe.each(dialects)('latch tables apply (%s)', (dialect) => {
       ],
     };
     const path = file(changed);
-    const dry = await runCli(['tables', 'apply', path, '--dry-run'], db.env);
+    const dry = await runCli(['tables', 'apply', path, '--dry-run'], world.db.env);
     expect(dry.code).toBe(0);
     expect(dry.out).toEqual(['posts: add field views', 'posts: change index by_status', 'posts: set permissions', '3 change(s) (dry run, nothing applied)']);
     expect((await tables()).find((x) => x.tableName === 'posts').schemaVersion).toBe(1);
 
-    const run = await runCli(['tables', 'apply', path], db.env);
+    const run = await runCli(['tables', 'apply', path], world.db.env);
     expect(run.out.at(-1)).toBe('3 change(s) applied');
     const table = (await tables()).find((x) => x.tableName === 'posts');
     expect(table).toMatchObject({ schemaVersion: 2, indexVersion: 2, permissions: { user: { read: true } } });
     expect(Object.keys(table.schema.properties)).toEqual(['title', 'status', 'views']);
-    expect((await runCli(['tables', 'apply', path], db.env)).out).toEqual(['0 change(s)']);
+    expect((await runCli(['tables', 'apply', path], world.db.env)).out).toEqual(['0 change(s)']);
   });
 
   it('drops nothing without --prune; with --prune removes tables, fields and indexes the file lacks (field values are kept)', async () => {
-    const row = await t.request('POST', '/v1/data/posts', { key: TEST_SK, body: { title: 'kept', status: 'draft', views: 3 } });
+    const row = await world.t.request('POST', '/v1/data/posts', { key: TEST_SK, body: { title: 'kept', status: 'draft', views: 3 } });
     const slim = file({ tables: [{ tableName: 'posts', schema: { bsonType: 'object', required: ['title'], properties: { title: { bsonType: 'string' } } } }] });
-    const kept = await runCli(['tables', 'apply', slim], db.env);
+    const kept = await runCli(['tables', 'apply', slim], world.db.env);
     expect(kept.out).toEqual(['posts: set displayName', 'posts: set permissions', 'posts: set rowFilters', '3 change(s) applied']);
     expect((await tables()).map((x) => x.tableName).sort()).toEqual(['comments', 'posts']);
     expect(Object.keys((await tables()).find((x) => x.tableName === 'posts').schema.properties)).toEqual(['title', 'status', 'views']);
 
-    const pruned = await runCli(['tables', 'apply', slim, '--prune'], db.env);
+    const pruned = await runCli(['tables', 'apply', slim, '--prune'], world.db.env);
     expect(pruned.code).toBe(0);
     expect(pruned.out).toEqual(['posts: remove field status', 'posts: remove field views', 'posts: remove index by_status', 'delete table comments', '4 change(s) applied']);
     const after = await tables();
     expect(after.map((x) => x.tableName)).toEqual(['posts']);
     expect(after[0].schema.properties).toEqual({ title: { bsonType: 'string' } });
-    const read = await t.request('GET', `/v1/data/posts/${row.body.id}`, { key: TEST_SK });
+    const read = await world.t.request('GET', `/v1/data/posts/${row.body.id}`, { key: TEST_SK });
     expect(read.body).toMatchObject({ title: 'kept', status: 'draft', views: 3 });
-    expect((await runCli(['tables', 'apply', slim, '--prune'], db.env)).out).toEqual(['0 change(s)']);
+    expect((await runCli(['tables', 'apply', slim, '--prune'], world.db.env)).out).toEqual(['0 change(s)']);
   });
 
   it.each([
@@ -103,14 +93,14 @@ describe.each(dialects)('latch tables apply (%s)', (dialect) => {
     ['a missing file', null],
   ])('exits 1 and changes nothing for %s', async (_label, content) => {
     const before = await tables();
-    const run = await runCli(['tables', 'apply', content === null ? join(dir, 'missing.json') : file(content), '--prune'], db.env);
+    const run = await runCli(['tables', 'apply', content === null ? join(dir, 'missing.json') : file(content), '--prune'], world.db.env);
     expect(run.code).toBe(1);
     expect(run.err.join('\n')).toMatch(/^latch: tables apply/);
     expect(await tables()).toEqual(before);
   });
 
   it('lists tables', async () => {
-    const run = await runCli(['tables', 'list'], db.env);
+    const run = await runCli(['tables', 'list'], world.db.env);
     expect(run.code).toBe(0);
     expect(run.out[0]).toBe('name\tid\trows\tfields\tindexes\tschema v\tindex v');
     expect(run.out[1]).toMatch(/^posts\t[0-9a-f]{16}\t1\t1\t0\t\d+\t\d+$/);

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from '../helpers/databases.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 export interface CliRun {
   code: number;
@@ -40,4 +42,24 @@ export async function cliDatabase(dialect: DialectName): Promise<TestDatabase & 
     LATCH_LOG_LEVEL: 'silent',
   };
   return { ...database, env };
+}
+
+export type CliDatabase = Awaited<ReturnType<typeof cliDatabase>>;
+
+/**
+ * For a describe block: a migrated CLI database (`world.db`, its `env` for `runCli`) and an app on the
+ * same database (`world.t`) to watch what the commands did; made before the block, dropped after it.
+ */
+export function cliWorld(dialect: DialectName): { readonly db: CliDatabase; readonly t: TestApp } {
+  const world = {} as { db: CliDatabase; t: TestApp };
+  beforeAll(async () => {
+    world.db = await cliDatabase(dialect);
+    await runCli(['migrate'], world.db.env);
+    world.t = await createTestApp(dialect, { database: { url: world.db.url, drop: async () => {} }, env: world.db.env });
+  });
+  afterAll(async () => {
+    await world.t?.close();
+    await world.db?.drop();
+  });
+  return world;
 }
