@@ -1,39 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../test/helpers/clock.js';
 import { dialects } from '../../test/helpers/databases.js';
 import { signUp } from '../../test/helpers/factories.js';
-import { APP_REDIRECT, authorize, browserSignIn, followAuthorize, startLocalProviders, uniqueIdentity } from '../../test/helpers/oauth-providers.js';
+import { APP_REDIRECT, authorize, browserSignIn, followAuthorize, oauthWorld, uniqueIdentity } from '../../test/helpers/oauth-providers.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
 
 const CLIENT_CALLBACK = 'http://localhost:3000/oauth/callback';
 
 describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
-  let t: TestApp;
-  let providers: Awaited<ReturnType<typeof startLocalProviders>>;
-  const clock = new ManualClock();
-
-  beforeAll(async () => {
-    providers = await startLocalProviders(clock);
-    t = await createTestApp(dialect, { clock, env: providers.env() });
-  });
-  afterAll(async () => {
-    await t.close();
-    await providers.stop();
-  });
+  const world = oauthWorld(dialect);
 
   /** E1 then the provider: the callback path + query the browser would open (not opened yet). */
   async function providerReturn(provider: 'google' | 'github') {
-    const started = await authorize(t, provider);
+    const started = await authorize(world.t, provider);
     expect(started.status).toBe(200);
     return followAuthorize(started.body.authorizationUrl);
   }
 
   function openCallback(back: URL) {
-    return t.request('GET', `${back.pathname}${back.search}`, { key: null });
+    return world.t.request('GET', `${back.pathname}${back.search}`, { key: null });
   }
 
   async function userCountWithEmail(email: string): Promise<number> {
-    const rows = await t.ctx.db.selectFrom('users').select('id').where('email_normalized', '=', email.toLowerCase()).execute();
+    const rows = await world.t.ctx.db.selectFrom('users').select('id').where('email_normalized', '=', email.toLowerCase()).execute();
     return rows.length;
   }
 
@@ -45,24 +33,24 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
 
   describe('state', () => {
     it('missing → 400 auth/invalid-state, nothing followed', async () => {
-      expectRefusedWithoutRedirect(await t.request('GET', '/v1/auth/google/callback?code=abc', { key: null }), 'auth/invalid-state');
+      expectRefusedWithoutRedirect(await world.t.request('GET', '/v1/auth/google/callback?code=abc', { key: null }), 'auth/invalid-state');
     });
 
     it('reused → 400 auth/invalid-state (single use), on GET and POST', async () => {
-      providers.github.as(uniqueIdentity('reuse'));
+      world.providers.github.as(uniqueIdentity('reuse'));
       const back = await providerReturn('github');
       expect((await openCallback(back)).status).toBe(302);
       expectRefusedWithoutRedirect(await openCallback(back), 'auth/invalid-state');
-      const post = await t.request('POST', '/v1/auth/github/callback', { body: { code: back.searchParams.get('code'), state: back.searchParams.get('state') } });
+      const post = await world.t.request('POST', '/v1/auth/github/callback', { body: { code: back.searchParams.get('code'), state: back.searchParams.get('state') } });
       expect(post.status).toBe(400);
       expect(post.body.code).toBe('auth/invalid-state');
     });
 
     it('expired (10 minutes) → 400 auth/invalid-state, no user created', async () => {
       const identity = uniqueIdentity('late');
-      providers.google.as(identity);
+      world.providers.google.as(identity);
       const back = await providerReturn('google');
-      clock.advance(10 * 60_000 + 1);
+      world.clock.advance(10 * 60_000 + 1);
       expectRefusedWithoutRedirect(await openCallback(back), 'auth/invalid-state');
       expect(await userCountWithEmail(identity.email!)).toBe(0);
     });
@@ -70,16 +58,16 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
     it('from another flow (another provider) → 400 auth/invalid-state', async () => {
       const back = await providerReturn('google');
       const forged = new URLSearchParams({ code: 'whatever', state: back.searchParams.get('state')! });
-      expectRefusedWithoutRedirect(await t.request('GET', `/v1/auth/github/callback?${forged}`, { key: null }), 'auth/invalid-state');
+      expectRefusedWithoutRedirect(await world.t.request('GET', `/v1/auth/github/callback?${forged}`, { key: null }), 'auth/invalid-state');
     });
 
     it('made up in the server format → 400 auth/invalid-state, never the client-driven form', async () => {
       const forged = new URLSearchParams({ code: 'x', state: `lst_${'A'.repeat(43)}`, redirectUri: CLIENT_CALLBACK });
-      expectRefusedWithoutRedirect(await t.request('GET', `/v1/auth/github/callback?${forged}`, { key: null }), 'auth/invalid-state');
+      expectRefusedWithoutRedirect(await world.t.request('GET', `/v1/auth/github/callback?${forged}`, { key: null }), 'auth/invalid-state');
     });
 
     it('two callbacks racing with one state: exactly one signs in', async () => {
-      providers.github.as(uniqueIdentity('race'));
+      world.providers.github.as(uniqueIdentity('race'));
       const back = await providerReturn('github');
       const results = await Promise.all([openCallback(back), openCallback(back), openCallback(back)]);
       expect(results.filter((r) => r.status === 302)).toHaveLength(1);
@@ -90,11 +78,11 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
   describe('PKCE', () => {
     it.each(['github', 'google'] as const)('%s: a code obtained for one flow, injected into another flow, is refused (verifier mismatch)', async (provider) => {
       const identity = uniqueIdentity(`victim-${provider}`);
-      providers[provider].as(identity);
+      world.providers[provider].as(identity);
       const victim = await providerReturn(provider);
       const attacker = await providerReturn(provider);
       const injected = new URLSearchParams({ code: victim.searchParams.get('code')!, state: attacker.searchParams.get('state')! });
-      const res = await t.request('GET', `/v1/auth/${provider}/callback?${injected}`, { key: null });
+      const res = await world.t.request('GET', `/v1/auth/${provider}/callback?${injected}`, { key: null });
       expect(res.status).toBe(302);
       const target = new URL(String(res.headers.location));
       expect(target.searchParams.get('error')).toBe('auth/invalid-oauth-code');
@@ -103,17 +91,17 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
     });
 
     it('the client-driven form with a wrong codeVerifier is refused', async () => {
-      const code = await providers.github.issueCode(uniqueIdentity('pkce'), CLIENT_CALLBACK, { codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' });
-      const res = await t.request('POST', '/v1/auth/github/callback', { body: { code, redirectUri: CLIENT_CALLBACK, codeVerifier: 'not-the-verifier-not-the-verifier-not-the-verifier' } });
+      const code = await world.providers.github.issueCode(uniqueIdentity('pkce'), CLIENT_CALLBACK, { codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' });
+      const res = await world.t.request('POST', '/v1/auth/github/callback', { body: { code, redirectUri: CLIENT_CALLBACK, codeVerifier: 'not-the-verifier-not-the-verifier-not-the-verifier' } });
       expect(res.status).toBe(401);
       expect(res.body.code).toBe('auth/invalid-oauth-code');
     });
 
     it('a replayed code is refused by the provider → 401 auth/invalid-oauth-code', async () => {
-      const code = await providers.github.issueCode(uniqueIdentity('replay'), CLIENT_CALLBACK);
+      const code = await world.providers.github.issueCode(uniqueIdentity('replay'), CLIENT_CALLBACK);
       const body = { code, redirectUri: CLIENT_CALLBACK };
-      expect((await t.request('POST', '/v1/auth/github/callback', { body })).status).toBe(200);
-      const again = await t.request('POST', '/v1/auth/github/callback', { body });
+      expect((await world.t.request('POST', '/v1/auth/github/callback', { body })).status).toBe(200);
+      const again = await world.t.request('POST', '/v1/auth/github/callback', { body });
       expect(again.status).toBe(401);
       expect(again.body.code).toBe('auth/invalid-oauth-code');
     });
@@ -131,37 +119,37 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
       'http://localhost:8080\\@evil.test',
       'data:text/html,hi',
     ])('E1 refuses redirect=%s with 400 auth/invalid-redirect-url and stores no state', async (redirect) => {
-      const before = await t.ctx.db.selectFrom('oauth_states').select('state_hash').execute();
-      const res = await authorize(t, 'google', { redirect });
+      const before = await world.t.ctx.db.selectFrom('oauth_states').select('state_hash').execute();
+      const res = await authorize(world.t, 'google', { redirect });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('auth/invalid-redirect-url');
-      expect(await t.ctx.db.selectFrom('oauth_states').select('state_hash').execute()).toHaveLength(before.length);
+      expect(await world.t.ctx.db.selectFrom('oauth_states').select('state_hash').execute()).toHaveLength(before.length);
     });
 
     it('A04 refuses a redirectUri outside the allow-list before contacting the provider', async () => {
-      const code = await providers.github.issueCode(uniqueIdentity('open'), 'https://evil.test/cb');
-      const sent = providers.github.tokenRequests.length;
-      const res = await t.request('POST', '/v1/auth/github/callback', { body: { code, redirectUri: 'https://evil.test/cb' } });
+      const code = await world.providers.github.issueCode(uniqueIdentity('open'), 'https://evil.test/cb');
+      const sent = world.providers.github.tokenRequests.length;
+      const res = await world.t.request('POST', '/v1/auth/github/callback', { body: { code, redirectUri: 'https://evil.test/cb' } });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('auth/invalid-redirect-url');
-      expect(providers.github.tokenRequests.length).toBe(sent);
+      expect(world.providers.github.tokenRequests.length).toBe(sent);
     });
 
     it('A03 JSON mode refuses it too and never redirects', async () => {
       const query = new URLSearchParams({ code: 'x', state: 'client', redirectUri: 'https://evil.test/cb' });
-      expectRefusedWithoutRedirect(await t.request('GET', `/v1/auth/github/callback?${query}`, { key: null }), 'auth/invalid-redirect-url');
+      expectRefusedWithoutRedirect(await world.t.request('GET', `/v1/auth/github/callback?${query}`, { key: null }), 'auth/invalid-redirect-url');
     });
 
     it('a server-driven callback cannot swap in another redirectUri', async () => {
       const back = await providerReturn('github');
-      const res = await t.request('POST', '/v1/auth/github/callback', { body: { code: back.searchParams.get('code'), state: back.searchParams.get('state'), redirectUri: 'http://localhost:4000/other' } });
+      const res = await world.t.request('POST', '/v1/auth/github/callback', { body: { code: back.searchParams.get('code'), state: back.searchParams.get('state'), redirectUri: 'http://localhost:4000/other' } });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('auth/invalid-redirect-url');
     });
 
     it('the redirect-mode target is exactly the allow-listed one given to E1', async () => {
-      providers.github.as(uniqueIdentity('target'));
-      const url = await browserSignIn(t, 'github');
+      world.providers.github.as(uniqueIdentity('target'));
+      const url = await browserSignIn(world.t, 'github');
       expect(`${url.origin}${url.pathname}`).toBe(APP_REDIRECT);
     });
   });
@@ -174,17 +162,17 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
       ['wrong nonce', (claims) => (claims.nonce = 'not-the-nonce')],
       ['missing nonce', (claims) => delete claims.nonce],
       ['expired', (claims) => {
-        claims.iat = Math.floor(clock.now() / 1000) - 7200;
-        claims.exp = Math.floor(clock.now() / 1000) - 3600;
+        claims.iat = Math.floor(world.clock.now() / 1000) - 7200;
+        claims.exp = Math.floor(world.clock.now() / 1000) - 3600;
       }],
       ['signed with a key not in the JWKS', (_claims, header) => (header.kid = 'unknown-key-id')],
     ];
 
     it.each(cases)('%s → auth/invalid-oauth-code, no user', async (_name, tamper) => {
       const identity = uniqueIdentity('idt');
-      providers.google.as(identity);
-      providers.google.tamperNextIdToken(tamper);
-      const url = await browserSignIn(t, 'google');
+      world.providers.google.as(identity);
+      world.providers.google.tamperNextIdToken(tamper);
+      const url = await browserSignIn(world.t, 'google');
       expect(url.searchParams.get('error')).toBe('auth/invalid-oauth-code');
       expect(url.searchParams.get('accessToken')).toBeNull();
       expect(await userCountWithEmail(identity.email!)).toBe(0);
@@ -192,25 +180,25 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
 
     it('unsigned (alg "none") → auth/invalid-oauth-code', async () => {
       const identity = uniqueIdentity('none');
-      providers.google.as(identity);
-      providers.google.tamperNextTokenResponse((body) => {
+      world.providers.google.as(identity);
+      world.providers.google.tamperNextTokenResponse((body) => {
         const [, payload] = String(body.id_token).split('.');
         body.id_token = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
       });
-      const url = await browserSignIn(t, 'google');
+      const url = await browserSignIn(world.t, 'google');
       expect(url.searchParams.get('error')).toBe('auth/invalid-oauth-code');
       expect(await userCountWithEmail(identity.email!)).toBe(0);
     });
 
     it('with a forged signature → auth/invalid-oauth-code', async () => {
-      providers.google.as(uniqueIdentity('forged'));
-      providers.google.tamperNextTokenResponse((body) => {
+      world.providers.google.as(uniqueIdentity('forged'));
+      world.providers.google.tamperNextTokenResponse((body) => {
         const [header, payload, signature] = String(body.id_token).split('.');
         const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
         claims.email = 'admin@victim.test';
         body.id_token = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
       });
-      const url = await browserSignIn(t, 'google');
+      const url = await browserSignIn(world.t, 'google');
       expect(url.searchParams.get('error')).toBe('auth/invalid-oauth-code');
       expect(await userCountWithEmail('admin@victim.test')).toBe(0);
     });
@@ -219,16 +207,16 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
       ['wrong audience', { aud: 'other-client' }],
       ['wrong issuer', { iss: 'https://accounts.evil.test' }],
     ])('posted directly with %s → 401 auth/invalid-oauth-code', async (_name, overrides) => {
-      const idToken = await providers.google.idToken(uniqueIdentity('direct'), overrides);
-      const res = await t.request('POST', '/v1/auth/google/callback', { body: { idToken } });
+      const idToken = await world.providers.google.idToken(uniqueIdentity('direct'), overrides);
+      const res = await world.t.request('POST', '/v1/auth/google/callback', { body: { idToken } });
       expect(res.status).toBe(401);
       expect(res.body.code).toBe('auth/invalid-oauth-code');
     });
 
     it('a directly posted ID token is accepted once (replay refused)', async () => {
-      const idToken = await providers.google.idToken(uniqueIdentity('once'));
-      expect((await t.request('POST', '/v1/auth/google/callback', { body: { idToken } })).status).toBe(200);
-      const again = await t.request('POST', '/v1/auth/google/callback', { body: { idToken } });
+      const idToken = await world.providers.google.idToken(uniqueIdentity('once'));
+      expect((await world.t.request('POST', '/v1/auth/google/callback', { body: { idToken } })).status).toBe(200);
+      const again = await world.t.request('POST', '/v1/auth/google/callback', { body: { idToken } });
       expect(again.status).toBe(401);
       expect(again.body.code).toBe('auth/invalid-oauth-code');
     });
@@ -236,19 +224,19 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
 
   describe('unverified provider email', () => {
     it('Google email_verified=false never creates or signs into an account (not even an existing one with that email)', async () => {
-      const victim = await signUp(t);
-      providers.google.as(uniqueIdentity('unverified', { email: victim.email, emailVerified: false }));
-      const url = await browserSignIn(t, 'google');
+      const victim = await signUp(world.t);
+      world.providers.google.as(uniqueIdentity('unverified', { email: victim.email, emailVerified: false }));
+      const url = await browserSignIn(world.t, 'google');
       expect(url.searchParams.get('error')).toBe('auth/validation-error');
       expect(url.searchParams.get('accessToken')).toBeNull();
-      const accounts = await t.ctx.db.selectFrom('accounts').select('provider').where('user_id', '=', victim.id).execute();
+      const accounts = await world.t.ctx.db.selectFrom('accounts').select('provider').where('user_id', '=', victim.id).execute();
       expect(accounts.map((a) => a.provider)).toEqual(['email']);
     });
 
     it('GitHub: only a verified primary address counts', async () => {
       const identity = uniqueIdentity('ghunverified', { emailVerified: false });
-      const code = await providers.github.issueCode(identity, CLIENT_CALLBACK);
-      const res = await t.request('POST', '/v1/auth/github/callback', { body: { code, redirectUri: CLIENT_CALLBACK } });
+      const code = await world.providers.github.issueCode(identity, CLIENT_CALLBACK);
+      const res = await world.t.request('POST', '/v1/auth/github/callback', { body: { code, redirectUri: CLIENT_CALLBACK } });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('auth/validation-error');
       expect(res.body.error.details.fields[0].field).toBe('email');
@@ -258,37 +246,37 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
 
   it('linking a provider account that already belongs to another user → 409 auth/account-already-linked', async () => {
     const identity = uniqueIdentity('owned');
-    providers.github.as(identity);
-    const owner = await browserSignIn(t, 'github');
+    world.providers.github.as(identity);
+    const owner = await browserSignIn(world.t, 'github');
     expect(owner.searchParams.get('isNewUser')).toBe('true');
 
-    const intruder = await signUp(t);
-    const code = await providers.github.issueCode(identity, CLIENT_CALLBACK);
-    const res = await t.request('POST', '/v1/auth/accounts', { token: intruder.accessToken, body: { provider: 'github', code, redirectUri: CLIENT_CALLBACK } });
+    const intruder = await signUp(world.t);
+    const code = await world.providers.github.issueCode(identity, CLIENT_CALLBACK);
+    const res = await world.t.request('POST', '/v1/auth/accounts', { token: intruder.accessToken, body: { provider: 'github', code, redirectUri: CLIENT_CALLBACK } });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('auth/account-already-linked');
 
-    providers.github.as(identity);
-    const viaE1 = await browserSignIn(t, 'github', { link: true, token: intruder.accessToken });
+    world.providers.github.as(identity);
+    const viaE1 = await browserSignIn(world.t, 'github', { link: true, token: intruder.accessToken });
     expect(viaE1.searchParams.get('error')).toBe('auth/account-already-linked');
-    const accounts = await t.ctx.db.selectFrom('accounts').select('provider').where('user_id', '=', intruder.id).execute();
+    const accounts = await world.t.ctx.db.selectFrom('accounts').select('provider').where('user_id', '=', intruder.id).execute();
     expect(accounts.map((a) => a.provider)).toEqual(['email']);
   });
 
   it('a link flow dies with the session that started it', async () => {
-    const user = await signUp(t);
-    providers.google.as(uniqueIdentity('late-link'));
-    const started = await authorize(t, 'google', { link: true, token: user.accessToken });
+    const user = await signUp(world.t);
+    world.providers.google.as(uniqueIdentity('late-link'));
+    const started = await authorize(world.t, 'google', { link: true, token: user.accessToken });
     const back = await followAuthorize(started.body.authorizationUrl);
-    expect((await t.request('POST', '/v1/auth/signout', { token: user.accessToken })).status).toBe(200);
+    expect((await world.t.request('POST', '/v1/auth/signout', { token: user.accessToken })).status).toBe(200);
     const res = await openCallback(back);
     expect(new URL(String(res.headers.location)).searchParams.get('error')).toBe('auth/invalid-token');
-    const accounts = await t.ctx.db.selectFrom('accounts').select('provider').where('user_id', '=', user.id).execute();
+    const accounts = await world.t.ctx.db.selectFrom('accounts').select('provider').where('user_id', '=', user.id).execute();
     expect(accounts.map((a) => a.provider)).toEqual(['email']);
   });
 
   it('E1 link=true without a JWT → 401 auth/unauthorized', async () => {
-    const res = await authorize(t, 'google', { link: true });
+    const res = await authorize(world.t, 'google', { link: true });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('auth/unauthorized');
   });

@@ -2,6 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OAuth2Server } from 'oauth2-mock-server';
+import { afterAll, beforeAll } from 'vitest';
+import { ManualClock } from './clock.js';
+import type { DialectName } from './databases.js';
+import { createTestApp, type TestApp } from './test-app.js';
 
 /**
  * Local stand-ins for Google and GitHub so OAuth tests never reach the internet:
@@ -322,6 +326,25 @@ export async function startLocalProviders(clock?: { now(): number }) {
     },
   };
 }
+
+/**
+ * For a describe block: both local providers on a manual clock (`world.clock`), and an app configured
+ * for them (`world.t`); started before the block, stopped after it.
+ */
+export function oauthWorld(dialect: DialectName): { readonly t: TestApp; readonly providers: LocalProviders; readonly clock: ManualClock } {
+  const world = { clock: new ManualClock() } as { t: TestApp; providers: LocalProviders; clock: ManualClock };
+  beforeAll(async () => {
+    world.providers = await startLocalProviders(world.clock);
+    world.t = await createTestApp(dialect, { clock: world.clock, env: world.providers.env() });
+  });
+  afterAll(async () => {
+    await world.t?.close();
+    await world.providers?.stop();
+  });
+  return world;
+}
+
+export type LocalProviders = Awaited<ReturnType<typeof startLocalProviders>>;
 
 /** The app page E1 flows return to in tests (on the default allow-list, `http://localhost:*`). */
 export const APP_REDIRECT = 'http://localhost:3000/auth/done';
