@@ -150,9 +150,10 @@ export class SigningKeys {
   }
 
   /**
-   * JWS compact serialisation (RFC 7515 §7.1) with ES256 (RFC 7518 §3.4: raw r||s, IEEE P1363), signed
-   * synchronously by node:crypto: WebCrypto's asynchronous sign cost ~1 ms of thread-pool round trip per
-   * token, the largest part of a refresh. Verification stays with jose.
+   * JWS compact serialisation (RFC 7515 §7.1) with ES256 (RFC 7518 §3.4: raw r||s, IEEE P1363), signed by
+   * node:crypto, on the event loop or on the signer thread while the loop is busy (signer-thread.ts); not
+   * WebCrypto, whose sign took a libuv-pool round trip (~1 ms, behind password hashes). Verification stays
+   * with jose.
    */
   private async sign(payload: Record<string, unknown>): Promise<string> {
     const { key, header } = this.current!;
