@@ -238,7 +238,7 @@ async function measureThroughput(caseName, target, durationSec, options, childre
   }
   const system = systems[target];
   const result = await runHttpLoad(caseName, system, durationSec, options);
-  await waitUntilIdle(children[target].pid);
+  await waitUntilIdle(children[target].pid, { profiled: options.cpuProf.includes(target) });
   return result;
 }
 
