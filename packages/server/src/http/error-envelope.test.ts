@@ -177,6 +177,24 @@ describe.each(dialects)('an unexpected failure (%s)', (dialect) => {
     expect(t.logs.some((line) => line.includes('"level":50') && line.includes('users'))).toBe(true);
   });
 
+  it('at warn (no request lines, no per-request child logger) the error line still carries the request id', async () => {
+    const quiet = await createTestApp(dialect, { logLevel: 'warn' });
+    try {
+      await sql`alter table users rename to users_gone`.execute(quiet.ctx.db);
+      const res = await quiet.request('POST', '/v1/auth/email/signin', {
+        body: { method: 'password', email: uniqueEmail(), password: 'whatever-1' },
+        headers: { 'x-request-id': 'warn-trace-1' },
+      });
+      expectErrorEnvelope(res, 500, 'common/internal-error');
+      const lines = quiet.logs.map((line) => JSON.parse(line));
+      expect(lines.some((line) => line.level === 50 && line.reqId === 'warn-trace-1')).toBe(true);
+      expect(lines.some((line) => line.msg === 'incoming request')).toBe(false);
+    } finally {
+      await sql`alter table users_gone rename to users`.execute(quiet.ctx.db);
+      await quiet.close();
+    }
+  });
+
   it('leaves /health answering: the database itself still answers', async () => {
     const res = await t.request('GET', '/health');
     expect(res.status).toBe(200);
