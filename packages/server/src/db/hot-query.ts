@@ -17,7 +17,7 @@ export class HotQuery<Row> {
   }
 
   async rows(db: Db, dialect: DialectFlags, parameters: readonly unknown[]): Promise<Row[]> {
-    return (await db.executeQuery<Row>(CompiledQuery.raw(this.text[dialect.name], parameters as unknown[]))).rows;
+    return (await this.run(db, dialect, parameters)).rows;
   }
 
   async first(db: Db, dialect: DialectFlags, parameters: readonly unknown[]): Promise<Row | undefined> {
@@ -26,7 +26,10 @@ export class HotQuery<Row> {
 
   /** Rows changed by an UPDATE or DELETE. */
   async changes(db: Db, dialect: DialectFlags, parameters: readonly unknown[]): Promise<number> {
-    const result = await db.executeQuery(CompiledQuery.raw(this.text[dialect.name], parameters as unknown[]));
-    return Number(result.numAffectedRows ?? 0n);
+    return Number((await this.run(db, dialect, parameters)).numAffectedRows ?? 0n);
+  }
+
+  private run(db: Db, dialect: DialectFlags, parameters: readonly unknown[]) {
+    return db.executeQuery<Row>(CompiledQuery.raw(this.text[dialect.name], [...parameters]));
   }
 }

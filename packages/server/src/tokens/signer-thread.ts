@@ -2,20 +2,20 @@ import { sign as signBytes, type KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 
+// Event-loop utilisation (busy share of wall time, sampled every LOAD_SAMPLE_MS) above which signing moves.
+const DEFAULT_OFFLOAD_ABOVE = 0.8;
+const LOAD_SAMPLE_MS = 200;
+
 /**
  * ES256 signatures on a thread of their own. An ECDSA P-256 signature costs ~35 µs of CPU, the largest
  * single part of a refresh; a server's event loop is its bottleneck while a second core often idles.
  * Requests made in one turn of the event loop go over as one message and come back as one. The hop is
  * taken only while the event loop is busy (utilisation above `offloadAbove`): two thread wake-ups cost
  * more CPU than one signature, which only pays when the loop, not the CPU, is what requests wait for
- * (a refresh storm), and not when password hashes fill the cores (a sign-in storm). Not the libuv pool: there a signature would queue behind
- * password hashes (tens of milliseconds each) under sign-in load. If the thread dies, signing falls
- * back to the event loop; nothing waits forever.
+ * (a refresh storm), and not when password hashes fill the cores (a sign-in storm). Not the libuv pool:
+ * there a signature would queue behind password hashes. If the thread dies, signing falls back to the
+ * event loop; nothing waits forever.
  */
-// Event-loop utilisation (busy share of wall time, sampled every LOAD_SAMPLE_MS) above which signing moves.
-const DEFAULT_OFFLOAD_ABOVE = 0.8;
-const LOAD_SAMPLE_MS = 200;
-
 export class SignerThread {
   private worker?: Worker;
   private queue: Array<{ id: number; key: KeyObject; input: string }> = [];
@@ -23,16 +23,18 @@ export class SignerThread {
   private nextId = 0;
   private scheduled = false;
 
-  private busy = false;
+  private busy: boolean;
   private readonly sampler: NodeJS.Timeout;
 
+  /** `offloadAbove: 0` always uses the thread (tests). */
   constructor(onFailure: (message: string) => void = () => {}, options: { offloadAbove?: number } = {}) {
     const offloadAbove = options.offloadAbove ?? DEFAULT_OFFLOAD_ABOVE;
+    const always = offloadAbove <= 0;
+    this.busy = always;
     let last = performance.eventLoopUtilization();
-    this.busy = offloadAbove <= 0;
     this.sampler = setInterval(() => {
       const now = performance.eventLoopUtilization();
-      this.busy = performance.eventLoopUtilization(now, last).utilization > offloadAbove || offloadAbove <= 0;
+      this.busy = always || performance.eventLoopUtilization(now, last).utilization > offloadAbove;
       last = now;
     }, LOAD_SAMPLE_MS);
     this.sampler.unref();
@@ -48,9 +50,7 @@ export class SignerThread {
       if (this.worker !== worker) return;
       this.worker = undefined;
       onFailure(message);
-      // Whatever was sent and not answered is signed here.
-      for (const { key, input, resolve } of this.pending.values()) resolve(signHere(key, input));
-      this.pending.clear();
+      this.signPendingHere();
     };
     worker.on('error', (error) => fail(error.message));
     worker.on('exit', (code) => fail(`signer thread exited (${code})`));
@@ -75,24 +75,23 @@ export class SignerThread {
     clearInterval(this.sampler);
     const worker = this.worker;
     this.worker = undefined;
-    this.flush();
+    this.signPendingHere();
+    await worker?.terminate();
+  }
+
+  /** Without the thread: everything queued or sent and not answered is signed here. */
+  private signPendingHere(): void {
+    this.queue = [];
     for (const { key, input, resolve } of this.pending.values()) resolve(signHere(key, input));
     this.pending.clear();
-    await worker?.terminate();
   }
 
   private flush(): void {
     this.scheduled = false;
+    if (!this.worker) return this.signPendingHere();
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    if (!this.worker) {
-      for (const { id, key, input } of batch) {
-        this.pending.get(id)?.resolve(signHere(key, input));
-        this.pending.delete(id);
-      }
-      return;
-    }
     // KeyObjects are cloned into the thread by postMessage, once per batch (a rotated key simply arrives
     // with its jobs).
     const keys: KeyObject[] = [];
