@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../crypto/digest.js';
 import { runSessionMaintenance } from './maintenance.js';
+import { mintRefreshToken } from './refresh-token.js';
 import { dialects } from '../../test/helpers/databases.js';
 import { signIn, signUp } from '../../test/helpers/factories.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
@@ -105,6 +106,18 @@ describe.each(dialects)('refresh-token reuse (%s)', (dialect) => {
     expect((await refresh(t, current.body.refreshToken)).status).toBe(200);
     const live = await t.ctx.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).where('revoked_at', 'is', null).execute();
     expect(live).toHaveLength(2);
+  });
+
+  it('a token with a valid MAC but not the one issued (a leaked MAC key) is refused: the stored hash decides', async () => {
+    const user = await signUp(t);
+    const row = await t.ctx.db.selectFrom('sessions').select(['id', 'refresh_generation']).where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    const forged = mintRefreshToken(t.ctx.sealer.macKey('refresh-token'), row.id, row.refresh_generation);
+    expect(forged).not.toBe(user.refreshToken);
+    const res = await refresh(t, forged);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('auth/invalid-refresh-token');
+    // Nothing rotated or revoked: the issued token still works.
+    expect((await refresh(t, user.refreshToken)).status).toBe(200);
   });
 
   it('a token of another server (another LATCH_SECRET) is refused', async () => {
