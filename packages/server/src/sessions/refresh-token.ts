@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { pooledRandomBytes } from '../crypto/random.js';
+import { formatUuid, pooledRandomBytes } from '../crypto/random.js';
 
 /**
  * Refresh token format (decisions.md §2; src/sessions/DECISIONS.md): base64url of
@@ -12,7 +12,10 @@ import { pooledRandomBytes } from '../crypto/random.js';
 const VERSION = 1;
 const NONCE_BYTES = 32;
 const TAG_BYTES = 16;
-const SIGNED_BYTES = 1 + 16 + 4 + NONCE_BYTES;
+const ID_AT = 1;
+const GENERATION_AT = ID_AT + 16;
+const NONCE_AT = GENERATION_AT + 4;
+const SIGNED_BYTES = NONCE_AT + NONCE_BYTES;
 const TOKEN_BYTES = SIGNED_BYTES + TAG_BYTES;
 const TOKEN_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((TOKEN_BYTES * 4) / 3)}}$`);
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -27,9 +30,9 @@ export function mintRefreshToken(key: Buffer, sessionId: string, generation: num
   if (!UUID_PATTERN.test(sessionId)) throw new Error('refresh tokens are minted for UUID session ids');
   const bytes = Buffer.allocUnsafe(TOKEN_BYTES);
   bytes[0] = VERSION;
-  bytes.write(sessionId.replaceAll('-', ''), 1, 16, 'hex');
-  bytes.writeUInt32BE(generation, 17);
-  pooledRandomBytes(NONCE_BYTES).copy(bytes, 21);
+  bytes.write(sessionId.replaceAll('-', ''), ID_AT, 16, 'hex');
+  bytes.writeUInt32BE(generation, GENERATION_AT);
+  pooledRandomBytes(NONCE_BYTES).copy(bytes, NONCE_AT);
   tag(key, bytes).copy(bytes, SIGNED_BYTES);
   return bytes.toString('base64url');
 }
@@ -40,9 +43,7 @@ export function readRefreshToken(key: Buffer, token: string): RefreshTokenClaims
   const bytes = Buffer.from(token, 'base64url');
   if (bytes.length !== TOKEN_BYTES || bytes[0] !== VERSION) return null;
   if (!timingSafeEqual(tag(key, bytes), bytes.subarray(SIGNED_BYTES))) return null;
-  const hex = bytes.toString('hex', 1, 17);
-  const sessionId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  return { sessionId, generation: bytes.readUInt32BE(17) };
+  return { sessionId: formatUuid(bytes.toString('hex', ID_AT, GENERATION_AT)), generation: bytes.readUInt32BE(GENERATION_AT) };
 }
 
 function tag(key: Buffer, bytes: Buffer): Buffer {
