@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 
 // Refresh tokens carry their session and generation under a MAC (src/sessions/refresh-token.ts): a
 // refresh finds its session by primary key and recognises an earlier token by its generation, so the
@@ -24,8 +24,6 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('retired_refresh_tokens_session').on('retired_refresh_tokens').column('session_id').execute();
   await db.schema.dropIndex('sessions_user').execute();
   await db.schema.createIndex('sessions_user_activity').on('sessions').columns(['user_id', 'last_activity_at']).execute();
-  // Old-format tokens cannot be recovered from their hashes: end the sessions rather than collide.
-  await sql`update sessions set refresh_token_hash = id || ':' || refresh_generation`.execute(db);
   await db.schema.createIndex('sessions_refresh_token_hash').on('sessions').column('refresh_token_hash').unique().execute();
   await db.schema.alterTable('sessions').dropColumn('refresh_generation').execute();
 }
