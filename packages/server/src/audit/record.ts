@@ -3,6 +3,7 @@ import { uuidv7 } from '../crypto/random.js';
 import type { Db } from '../db/transaction.js';
 import type { RequestMeta } from '../http/request-meta.js';
 import { insertAuditEvent } from './queries.js';
+import type { AuditLogTable } from './tables.js';
 
 /** `noun.verb` events of decisions.md §6. */
 export type AuditEvent =
@@ -35,8 +36,18 @@ export interface AuditInput {
  * without one, a failure to record is logged and never fails the user's request.
  */
 export async function recordAudit(ctx: Pick<AppContext, 'db' | 'clock' | 'log'>, input: AuditInput, db?: Db): Promise<void> {
+  const write = insertAuditEvent(db ?? ctx.db, auditRow(ctx, input));
+  if (db) {
+    await write;
+    return;
+  }
+  await write.catch((error) => ctx.log.error({ err: error, event: input.event }, 'could not record audit event'));
+}
+
+/** The row `recordAudit` writes, for callers that batch it with their own writes. */
+export function auditRow(ctx: Pick<AppContext, 'clock'>, input: AuditInput): AuditLogTable {
   const now = ctx.clock.now();
-  const write = insertAuditEvent(db ?? ctx.db, {
+  return {
     id: uuidv7(now),
     event: input.event,
     outcome: input.outcome ?? 'success',
@@ -47,10 +58,5 @@ export async function recordAudit(ctx: Pick<AppContext, 'db' | 'clock' | 'log'>,
     user_agent: input.meta?.userAgent ?? null,
     details: input.details ? JSON.stringify(input.details) : null,
     created_at: now,
-  });
-  if (db) {
-    await write;
-    return;
-  }
-  await write.catch((error) => ctx.log.error({ err: error, event: input.event }, 'could not record audit event'));
+  };
 }

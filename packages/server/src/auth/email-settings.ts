@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { readSetting } from '../settings/queries.js';
+import { readSettingFast } from '../settings/queries.js';
 
 export interface PasswordPolicy {
   minLength: number;
@@ -42,8 +42,8 @@ export const DEFAULT_EMAIL_SETTINGS: EmailSettings = {
 export const EMAIL_SETTINGS_KEY = 'provider:email';
 
 /** Stored settings over the defaults; read through so a change applies on every instance at once. */
-export async function emailSettings(ctx: Pick<AppContext, 'db'>): Promise<EmailSettings> {
-  const stored = await readSetting<Partial<EmailSettings>>(ctx.db, EMAIL_SETTINGS_KEY);
+export async function emailSettings(ctx: Pick<AppContext, 'db' | 'dialect'>): Promise<EmailSettings> {
+  const stored = await readSettingFast<Partial<EmailSettings>>(ctx.db, ctx.dialect, EMAIL_SETTINGS_KEY);
   if (!stored) return DEFAULT_EMAIL_SETTINGS;
   return {
     ...DEFAULT_EMAIL_SETTINGS,

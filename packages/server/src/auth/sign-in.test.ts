@@ -27,6 +27,29 @@ describe.each(dialects)('A02 sign-in with password (%s)', (dialect) => {
     expect(me.body.lastSignInAt).not.toBeNull();
   });
 
+  it('writes the sign-in time, the session and its audit event together', async () => {
+    const user = await signUp(t);
+    await t.ctx.db.updateTable('users').set({ last_sign_in_at: 1 }).where('id', '=', user.id).execute();
+    const res = await t.request('POST', '/v1/auth/email/signin', {
+      body: { method: 'password', email: user.email, password: user.password },
+      headers: { 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15' },
+    });
+    expect(res.status).toBe(200);
+    const session = await t.ctx.db
+      .selectFrom('sessions').selectAll().where('user_id', '=', user.id).where('user_agent', 'like', '%Safari%').executeTakeFirstOrThrow();
+    expect(session).toMatchObject({ refresh_generation: 0, revoked_at: null, org_id: null, current_token_sealed: null, ip_address: expect.any(String) });
+    expect(session.device_info).toContain('Safari');
+    expect(session.expires_at - session.created_at).toBe(t.ctx.config.refreshTokenTtl * 1000);
+    const row = await t.ctx.db.selectFrom('users').select('last_sign_in_at').where('id', '=', user.id).executeTakeFirstOrThrow();
+    expect(row.last_sign_in_at).toBe(session.created_at);
+    const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('session_id', '=', session.id).execute();
+    expect(audit).toEqual([
+      expect.objectContaining({ event: 'user.signed_in', outcome: 'success', user_id: user.id, actor: 'user', details: '{"method":"password"}', created_at: session.created_at }),
+    ]);
+    // The refresh token handed out is the one whose hash the session row keeps.
+    expect((await t.request('POST', '/v1/auth/refresh', { body: { refreshToken: res.body.refreshToken } })).status).toBe(200);
+  });
+
   it('answers one code and one message for unknown email, wrong password, deleted user and password-less account', async () => {
     const user = await signUp(t);
     const deleted = await signUp(t);

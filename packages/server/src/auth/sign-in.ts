@@ -2,8 +2,9 @@ import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
-import { insertNewSession, tokenPair, type TokenPair } from '../sessions/sessions.js';
-import { findLiveUserByEmail, updateUser } from '../users/queries.js';
+import { openSignedInSession } from '../sessions/open-session.js';
+import { tokenPair, type TokenPair } from '../sessions/sessions.js';
+import { findSignInUser } from '../users/queries.js';
 import { requireSecondFactor } from '../mfa/guard.js';
 import { parseEmail } from './email-address.js';
 import { emailSettings } from './email-settings.js';
@@ -25,7 +26,7 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
   const { normalized } = parseEmail(input.email);
   await ctx.limiter.check('signInPerEmail', normalized, 'auth/account-locked');
 
-  const user = await findLiveUserByEmail(ctx.db, normalized);
+  const user = await findSignInUser(ctx.db, ctx.dialect, normalized);
   const ok = user?.password_hash ? await ctx.passwords.verify(user.password_hash, input.password) : await ctx.passwords.verifyDummy(input.password);
   if (!user || !ok) {
     await Promise.all([ctx.limiter.penalize('signInPerIp', ip), ctx.limiter.penalize('signInPerEmail', normalized)]);
@@ -46,16 +47,8 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
 
   await requireSecondFactor(ctx, user, { flow: 'password', mfaCode: input.mfaCode });
 
-  const now = ctx.clock.now();
-  const patch: Parameters<typeof updateUser>[2] = { last_sign_in_at: now };
   // Parameters changed since this hash was made: upgrade it now that we hold the plaintext.
-  if (ctx.passwords.needsRehash(user.password_hash!)) patch.password_hash = await ctx.passwords.hash(input.password);
-  // One commit for the session and its audit row (a commit is most of a sign-in's own cost).
-  const session = await ctx.db.transaction().execute(async (trx) => {
-    await updateUser(trx, user.id, patch);
-    const created = await insertNewSession(ctx, trx, user.id, meta);
-    await recordAudit(ctx, { event: 'user.signed_in', userId: user.id, sessionId: created.sessionId, actor: 'user', meta, details: { method: 'password' } }, trx);
-    return created;
-  });
+  const rehashedPassword = ctx.passwords.needsRehash(user.password_hash!) ? await ctx.passwords.hash(input.password) : undefined;
+  const session = await openSignedInSession(ctx, user.id, meta, { rehashedPassword, audit: { event: 'user.signed_in', actor: 'user', details: { method: 'password' } } });
   return tokenPair(ctx, user, session);
 }

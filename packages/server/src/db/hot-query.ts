@@ -1,6 +1,16 @@
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { DialectFlags } from './dialect.js';
 import type { Db } from './transaction.js';
+import type { Database } from './types.js';
+
+function numbered(sql: string, from = 0): string {
+  let n = from;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+function placeholders(sql: string): number {
+  return sql.split('?').length - 1;
+}
 
 /**
  * A fixed SQL text run as is, skipping Kysely's builder and compiler (which cost more than running the
@@ -11,8 +21,7 @@ export class HotQuery<Row> {
   private readonly text: Record<DialectFlags['name'], string>;
 
   constructor(sql: string, options: { postgresSuffix?: string } = {}) {
-    let n = 0;
-    const postgres = sql.replace(/\?/g, () => `$${++n}`) + (options.postgresSuffix ? ` ${options.postgresSuffix}` : '');
+    const postgres = numbered(sql) + (options.postgresSuffix ? ` ${options.postgresSuffix}` : '');
     this.text = { sqlite: sql, postgres };
   }
 
@@ -31,5 +40,64 @@ export class HotQuery<Row> {
 
   private run(db: Db, dialect: DialectFlags, parameters: readonly unknown[]) {
     return db.executeQuery<Row>(CompiledQuery.raw(this.text[dialect.name], [...parameters]));
+  }
+}
+
+/** The column names of a row type, listed once and checked complete by the compiler. */
+export function columnsOf<Row>(all: Record<keyof Row & string, true>): readonly (keyof Row & string)[] {
+  return Object.keys(all) as (keyof Row & string)[];
+}
+
+/** `insert into table (a, b, …) values (?, ?, …)` for a row given as `columns.map((c) => row[c])`. */
+export function insertSql(table: string, columns: readonly string[]): string {
+  return `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+}
+
+const BEGIN = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+
+/**
+ * Several writes that commit together or not at all, as fixed SQL (see HotQuery). PostgreSQL runs them
+ * as one statement (`with w1 as (…), w2 as (…) …`): one round trip instead of five (begin, each write,
+ * commit), atomic without a transaction block. Its sub-statements share one snapshot and cannot see each
+ * other's rows, so a batch only suits writes that do not read what an earlier one wrote (foreign keys
+ * are checked at the end of the statement and do see them). SQLite runs them in one transaction on its
+ * single connection, taken from Kysely so no other transaction is open on it meanwhile.
+ */
+export class HotBatch {
+  private readonly sqlite: string[];
+  private readonly postgres: string;
+
+  constructor(statements: readonly string[]) {
+    if (statements.length === 0) throw new Error('HotBatch needs at least one statement');
+    this.sqlite = [...statements];
+    let n = 0;
+    const parts = statements.map((statement) => {
+      const text = numbered(statement, n);
+      n += placeholders(statement);
+      return text;
+    });
+    const last = parts.pop()!;
+    this.postgres = parts.length === 0 ? last : `with ${parts.map((part, i) => `w${i + 1} as (${part})`).join(', ')} ${last}`;
+  }
+
+  /** `parameters[i]` belongs to statement i. */
+  async run(db: Kysely<Database>, dialect: DialectFlags, parameters: readonly (readonly unknown[])[]): Promise<void> {
+    if (parameters.length !== this.sqlite.length) throw new Error(`HotBatch: ${this.sqlite.length} statements, ${parameters.length} parameter lists`);
+    if (dialect.name === 'postgres') {
+      await db.executeQuery(CompiledQuery.raw(this.postgres, parameters.flat()));
+      return;
+    }
+    await db.getExecutor().provideConnection(async (connection) => {
+      await connection.executeQuery(BEGIN);
+      try {
+        for (let i = 0; i < this.sqlite.length; i++) await connection.executeQuery(CompiledQuery.raw(this.sqlite[i]!, [...parameters[i]!]));
+        await connection.executeQuery(COMMIT);
+      } catch (error) {
+        await connection.executeQuery(ROLLBACK).catch(() => {});
+        throw error;
+      }
+    });
   }
 }

@@ -29,8 +29,8 @@ export interface TokenPair {
   is_new_user?: boolean;
 }
 
-/** Create a session inside the caller's transaction; tokens are minted once it committed. */
-export async function insertNewSession(ctx: AppContext, db: Db, userId: string, meta: RequestMeta) {
+/** A new session's row and its first refresh token (generation 0); only the token's hash is stored. */
+export function newSessionRow(ctx: AppContext, userId: string, meta: RequestMeta): { row: SessionRow; refreshToken: string } {
   const now = ctx.clock.now();
   const id = uuidv7(now);
   const refreshToken = mintRefreshToken(ctx.sealer.macKey(REFRESH_MAC_PURPOSE), id, 0);
@@ -51,6 +51,12 @@ export async function insertNewSession(ctx: AppContext, db: Db, userId: string, 
     revoked_at: null,
     revoked_reason: null,
   };
+  return { row, refreshToken };
+}
+
+/** Create a session inside the caller's transaction; tokens are minted once it committed. */
+export async function insertNewSession(ctx: AppContext, db: Db, userId: string, meta: RequestMeta) {
+  const { row, refreshToken } = newSessionRow(ctx, userId, meta);
   await insertSession(db, row);
   return { sessionId: row.id, refreshToken };
 }

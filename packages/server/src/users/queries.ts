@@ -1,4 +1,6 @@
 import { sql, type SqlBool, type Updateable } from 'kysely';
+import type { DialectFlags } from '../db/dialect.js';
+import { HotQuery } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { UsersTable } from '../db/types.js';
 import type { UserProfilesTable } from './tables.js';
@@ -16,6 +18,14 @@ export function findLiveUserByEmail(db: Db, emailNormalized: string) {
     .where('email_normalized', '=', emailNormalized)
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
+}
+
+// Every password sign-in starts with this lookup: fixed SQL (db/hot-query.ts), the same rows as above.
+const liveUserByEmail = new HotQuery<UserRow>('select * from users where email_normalized = ? and deleted_at is null');
+
+/** `findLiveUserByEmail` for sign-in's hot path. */
+export function findSignInUser(db: Db, dialect: DialectFlags, emailNormalized: string) {
+  return liveUserByEmail.first(db, dialect, [emailNormalized]);
 }
 
 export function insertUser(db: Db, row: UserRow) {

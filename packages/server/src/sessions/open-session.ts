@@ -1,0 +1,44 @@
+import { auditRow, type AuditInput } from '../audit/record.js';
+import type { AuditLogTable } from '../audit/tables.js';
+import type { AppContext } from '../context.js';
+import { columnsOf, HotBatch, insertSql } from '../db/hot-query.js';
+import type { RequestMeta } from '../http/request-meta.js';
+import type { SessionRow } from './queries.js';
+import { newSessionRow } from './sessions.js';
+
+const SESSION_COLUMNS = columnsOf<SessionRow>({
+  id: true, user_id: true, refresh_token_hash: true, refresh_generation: true, current_token_sealed: true, rotated_at: true,
+  user_agent: true, ip_address: true, device_info: true, org_id: true, created_at: true, last_activity_at: true, expires_at: true,
+  revoked_at: true, revoked_reason: true,
+});
+const AUDIT_COLUMNS = columnsOf<AuditLogTable>({
+  id: true, event: true, outcome: true, user_id: true, session_id: true, actor: true, ip: true, user_agent: true, details: true, created_at: true,
+});
+
+// A sign-in's whole write, one commit (one statement on PostgreSQL): most of a sign-in's own cost after
+// the password hash is this write and the queries around it (bench/PROFILE.md).
+const signInWrites = new HotBatch([
+  'update users set last_sign_in_at = ?, password_hash = coalesce(?, password_hash) where id = ?',
+  insertSql('sessions', SESSION_COLUMNS),
+  insertSql('audit_log', AUDIT_COLUMNS),
+]);
+
+/**
+ * Open a session for a user who just proved who they are: records the sign-in time (and a re-hashed
+ * password, when its parameters changed), the session and its audit event, all or nothing.
+ */
+export async function openSignedInSession(
+  ctx: AppContext,
+  userId: string,
+  meta: RequestMeta,
+  input: { audit: Omit<AuditInput, 'userId' | 'sessionId' | 'meta'>; rehashedPassword?: string },
+): Promise<{ sessionId: string; refreshToken: string }> {
+  const { row, refreshToken } = newSessionRow(ctx, userId, meta);
+  const audit = auditRow(ctx, { ...input.audit, userId, sessionId: row.id, meta });
+  await signInWrites.run(ctx.db, ctx.dialect, [
+    [row.created_at, input.rehashedPassword ?? null, userId],
+    SESSION_COLUMNS.map((column) => row[column]),
+    AUDIT_COLUMNS.map((column) => audit[column]),
+  ]);
+  return { sessionId: row.id, refreshToken };
+}
