@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { readSettingFast } from '../settings/queries.js';
+import { readSetting } from '../settings/queries.js';
 
 export interface PasswordPolicy {
   minLength: number;
@@ -42,8 +42,16 @@ export const DEFAULT_EMAIL_SETTINGS: EmailSettings = {
 export const EMAIL_SETTINGS_KEY = 'provider:email';
 
 /** Stored settings over the defaults; read through so a change applies on every instance at once. */
-export async function emailSettings(ctx: Pick<AppContext, 'db' | 'dialect'>): Promise<EmailSettings> {
-  const stored = await readSettingFast<Partial<EmailSettings>>(ctx.db, ctx.dialect, EMAIL_SETTINGS_KEY);
+export async function emailSettings(ctx: Pick<AppContext, 'db'>): Promise<EmailSettings> {
+  return withDefaults(await readSetting<Partial<EmailSettings>>(ctx.db, EMAIL_SETTINGS_KEY));
+}
+
+/** The settings row's JSON (or its absence) over the defaults. */
+export function emailSettingsFrom(value: string | null): EmailSettings {
+  return withDefaults(value === null ? undefined : (JSON.parse(value) as Partial<EmailSettings>));
+}
+
+function withDefaults(stored: Partial<EmailSettings> | undefined): EmailSettings {
   if (!stored) return DEFAULT_EMAIL_SETTINGS;
   return {
     ...DEFAULT_EMAIL_SETTINGS,

@@ -7,7 +7,7 @@ import { tokenPair, type TokenPair } from '../sessions/sessions.js';
 import { findSignInUser } from '../users/queries.js';
 import { requireSecondFactor } from '../mfa/guard.js';
 import { parseEmail } from './email-address.js';
-import { emailSettings } from './email-settings.js';
+import { EMAIL_SETTINGS_KEY, emailSettingsFrom } from './email-settings.js';
 
 export interface PasswordSignInInput {
   email: string;
@@ -26,9 +26,11 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
   const { normalized } = parseEmail(input.email);
   await ctx.limiter.check('signInPerEmail', normalized, 'auth/account-locked');
 
-  const user = await findSignInUser(ctx.db, ctx.dialect, normalized);
+  // The email provider's settings come with the user (one query); they are only used past the password.
+  const found = await findSignInUser(ctx.db, ctx.dialect, normalized, EMAIL_SETTINGS_KEY);
+  const user = found?.user;
   const ok = user?.password_hash ? await ctx.passwords.verify(user.password_hash, input.password) : await ctx.passwords.verifyDummy(input.password);
-  if (!user || !ok) {
+  if (!found || !user || !ok) {
     await Promise.all([ctx.limiter.penalize('signInPerIp', ip), ctx.limiter.penalize('signInPerEmail', normalized)]);
     await recordAudit(ctx, { event: 'user.sign_in_failed', outcome: 'failure', userId: user?.id ?? null, actor: 'user', meta, details: { method: 'password', reason: 'invalid_credentials' } });
     throw new AppError('auth/invalid-credentials', 'Email or password is incorrect');
@@ -36,7 +38,7 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
   await ctx.limiter.reset('signInPerEmail', normalized);
 
   if (user.banned_at !== null) throw new AppError('auth/account-banned', 'This account is suspended');
-  const settings = await emailSettings(ctx);
+  const settings = emailSettingsFrom(found.settings);
   if (settings.requireEmailVerification && user.email_verified_at === null) {
     throw new AppError('auth/email-not-verified', 'Verify your email address before signing in');
   }

@@ -11,7 +11,7 @@ export type EmailSettingsPatch = Partial<Omit<EmailSettings, 'passwordPolicy'>> 
  * E3 PUT (decisions.md §5): partial, validated as a whole, stored in the `provider:email` settings row
  * that every instance reads per request (auth/email-settings.ts), so it applies without a restart.
  */
-export async function updateEmailSettings(ctx: Pick<AppContext, 'db' | 'dialect' | 'clock' | 'config'>, patch: EmailSettingsPatch): Promise<EmailSettings> {
+export async function updateEmailSettings(ctx: Pick<AppContext, 'db' | 'clock' | 'config'>, patch: EmailSettingsPatch): Promise<EmailSettings> {
   const current = await emailSettings(ctx);
   const next: EmailSettings = {
     ...current,

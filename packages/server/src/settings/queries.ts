@@ -1,18 +1,7 @@
-import type { DialectFlags } from '../db/dialect.js';
-import { HotQuery } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 
 export async function readSetting<T>(db: Db, key: string): Promise<T | undefined> {
   const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
-  return row ? (JSON.parse(row.value) as T) : undefined;
-}
-
-// Sign-in reads its provider settings on every request (they apply on every instance at once).
-const settingValue = new HotQuery<{ value: string }>('select value from settings where key = ?');
-
-/** `readSetting` as fixed SQL, for settings read on a hot path. */
-export async function readSettingFast<T>(db: Db, dialect: DialectFlags, key: string): Promise<T | undefined> {
-  const row = await settingValue.first(db, dialect, [key]);
   return row ? (JSON.parse(row.value) as T) : undefined;
 }
 

@@ -20,12 +20,18 @@ export function findLiveUserByEmail(db: Db, emailNormalized: string) {
     .executeTakeFirst();
 }
 
-// Every password sign-in starts with this lookup: fixed SQL (db/hot-query.ts), the same rows as above.
-const liveUserByEmail = new HotQuery<UserRow>('select * from users where email_normalized = ? and deleted_at is null');
+// Every password sign-in starts with this lookup: fixed SQL (db/hot-query.ts), the same user row as
+// above plus the settings row a sign-in checks next, in one query (one round trip on PostgreSQL).
+const signInUser = new HotQuery<UserRow & { settings_value: string | null }>(
+  'select u.*, (select value from settings where key = ?) as settings_value from users u where u.email_normalized = ? and u.deleted_at is null',
+);
 
-/** `findLiveUserByEmail` for sign-in's hot path. */
-export function findSignInUser(db: Db, dialect: DialectFlags, emailNormalized: string) {
-  return liveUserByEmail.first(db, dialect, [emailNormalized]);
+/** `findLiveUserByEmail` for sign-in's hot path, with the value of the settings row `settingsKey`. */
+export async function findSignInUser(db: Db, dialect: DialectFlags, emailNormalized: string, settingsKey: string) {
+  const row = await signInUser.first(db, dialect, [settingsKey, emailNormalized]);
+  if (!row) return undefined;
+  const { settings_value: settings, ...user } = row;
+  return { user: user as UserRow, settings };
 }
 
 export function insertUser(db: Db, row: UserRow) {
