@@ -28,6 +28,9 @@ const PASSWORD = 'Correct-Horse-7-Battery!';
 
 class RefusedError extends Error {}
 
+// --warmup-requests gives up here: a system at a few requests a second would otherwise warm for minutes.
+const MAX_WARMUP_MS = 60_000;
+
 let DIST = BUILT_DIST;
 
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -190,7 +193,13 @@ async function runCase(caseName, options, targets, children, systems) {
     return record;
   };
   if (options.warmupSec > 0) {
-    for (const target of caseTargets) await measure(target, 0, options.warmupSec);
+    for (const target of caseTargets) {
+      const started = Date.now();
+      let served = 0;
+      do served += (await measure(target, 0, options.warmupSec)).requests;
+      while (served < options.warmupRequests && Date.now() - started < MAX_WARMUP_MS);
+      log(`  warm-up ${TARGET_LABEL[target].padEnd(26)} ${served} requests in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
   }
   for (let round = 1; round <= options.rounds; round++) {
     // Alternate the order every round so no system always runs first (or right after another one).

@@ -11,6 +11,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration S       seconds per measured round (default 10)
   --rounds N         alternating rounds per case; the median round is reported (default 5)
   --warmup S         unrecorded seconds per system before a case's first round (default 3)
+  --warmup-requests N
+                     warm-up goes on, S seconds at a time, until the system has answered N requests in
+                     it (default 3000; at most 60 s): V8 optimises a function after it has run many
+                     times, so a case served at ~100 req/s needs half a minute to reach steady state
   --connections N    concurrent keep-alive clients (default 32)
   --password-connections N
                      clients for sign-up and sign-in, and operations in flight for the argon2id
@@ -58,6 +62,7 @@ export function parseOptions(argv, env = {}) {
         duration: { type: 'string', default: '10' },
         rounds: { type: 'string', default: '5' },
         warmup: { type: 'string', default: '3' },
+        'warmup-requests': { type: 'string', default: '3000' },
         connections: { type: 'string', default: '32' },
         'password-connections': { type: 'string', default: '8' },
         cases: { type: 'string', default: CASES.join(',') },
@@ -82,6 +87,7 @@ export function parseOptions(argv, env = {}) {
     durationSec: number(v.duration, 'duration', 1, 600),
     rounds: Math.trunc(number(v.rounds, 'rounds', 1, 20)),
     warmupSec: number(v.warmup, 'warmup', 0, 120),
+    warmupRequests: Math.trunc(number(v['warmup-requests'], 'warmup-requests', 0, 1_000_000)),
     connections: Math.trunc(number(v.connections, 'connections', 1, 1000)),
     passwordConnections: Math.trunc(number(v['password-connections'], 'password-connections', 1, 1000)),
     cases: list(v.cases, CASES, 'cases'),

@@ -43,7 +43,7 @@ export function renderReport({ run, rounds }) {
   if (run.latchB) lines.push(`| Latch B | ${run.latchB} |`);
   lines.push(
     `| method | ${run.options.connections} keep-alive connections over loopback (${run.options.passwordConnections} for sign-up and sign-in, and as many argon2id operations in flight for the ceiling; autocannon, no pipelining); ` +
-      `${run.options.rounds} alternating rounds of ${run.options.durationSec} s per case after ${run.options.warmupSec} s of warm-up; ` +
+      `${run.options.rounds} alternating rounds of ${run.options.durationSec} s per case after a warm-up of ${run.options.warmupSec} s at a time until ${run.options.warmupRequests ?? 0} requests were answered (at most 60 s); ` +
       'the median round is shown; ratios are the median of per-round ratios (A/B in the same round) |',
   );
   lines.push(`| password hashing | Latch and the ceiling: argon2id m=19456, t=2, p=1 (Latch's default) on the libuv pool (${run.threads} threads); Better Auth: its default (scrypt N=16384, r=16, p=1) |`);

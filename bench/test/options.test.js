@@ -11,6 +11,9 @@ describe('parseOptions', () => {
     assert.equal(o.durationSec, 10);
     assert.equal(o.connections, 32);
     assert.equal(o.passwordConnections, 8);
+    assert.equal(o.warmupRequests, 3000);
+    assert.equal(parseOptions(['--warmup-requests', '0'], {}).warmupRequests, 0);
+    assert.throws(() => parseOptions(['--warmup-requests', 'many'], {}), /--warmup-requests must be a number/);
     assert.equal(o.postgresUrl, 'postgres://postgres@127.0.0.1:5432/postgres');
     assert.equal(o.build, true);
   });

@@ -6,7 +6,7 @@ const round = (rps, p50 = 1.234, p99 = 12.5) => ({ rps, p50, p99, cpuMsPerReques
 const run = {
   date: '2026-11-29 09:00 UTC',
   argv: ['--rounds', '2'],
-  options: { connections: 32, passwordConnections: 8, rounds: 2, durationSec: 10, warmupSec: 3 },
+  options: { connections: 32, passwordConnections: 8, rounds: 2, durationSec: 10, warmupSec: 3, warmupRequests: 3000 },
   machine: { cpu: 'AMD EPYC', cores: 2, memory: '24 GiB RAM', os: 'Linux 6.1' },
   loadBefore: '0.50',
   loadAfter: '2.10',
