@@ -1,11 +1,12 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Tokens with ≥ 256 bits of entropy are stored as SHA-256: a fast hash is enough for them
  * (no dictionary to attack) and keeps the lookup an indexed equality.
  */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  // One-shot: no Hash object per call (every request hashes its API key).
+  return hash('sha256', value, 'hex');
 }
 
 export function hmacHex(key: string | Buffer, value: string): string {
@@ -14,8 +15,8 @@ export function hmacHex(key: string | Buffer, value: string): string {
 
 /** Constant-time string comparison (ASVS 11.2): lengths are compared on digests, never early-exit. */
 export function safeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
+  const da = hash('sha256', a, 'buffer');
+  const db = hash('sha256', b, 'buffer');
   return timingSafeEqual(da, db) && a.length === b.length;
 }
 

@@ -15,8 +15,7 @@ export function randomHex(bytes = 32): string {
  */
 export function uuidv7(now: number = Date.now()): string {
   const bytes = Buffer.from(pooledRandomBytes(16));
-  const ms = BigInt(now);
-  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  bytes.writeUIntBE(now, 0, 6);
   bytes[6] = (bytes[6] & 0x0f) | 0x70;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   return formatUuid(bytes.toString('hex'));
