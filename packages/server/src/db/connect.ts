@@ -7,6 +7,7 @@ import { registerDataSqlFunctions } from '../data/sqlite-functions.js';
 import { POSTGRES, SQLITE, type DialectFlags } from './dialect.js';
 import type { Database } from './types.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { nameHotStatements } from './hot-query.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -42,6 +43,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes as never });
   // An idle client error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  pool.on('connect', (client) => nameHotStatements(client as never));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: POSTGRES, pgPool: pool, close: () => db.destroy() };
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, dialects, type TestDatabase } from '../../test/helpers/databases.js';
 import { connectDatabase, type DatabaseHandle } from './connect.js';
@@ -60,5 +61,29 @@ describe.each(dialects)('HotBatch (%s)', (dialect) => {
 
   it('refuses a parameter list per statement that does not match', async () => {
     await expect(new HotBatch([setting]).run(handle.db, handle.dialect, [])).rejects.toThrow('1 statements, 0 parameter lists');
+  });
+});
+
+describe.each(dialects.filter((dialect) => dialect === 'postgres'))('hot statements on PostgreSQL (%s)', () => {
+  it('are prepared once per connection under a name; other queries are not', async () => {
+    const database = await createTestDatabase('postgres');
+    // One connection, so the statement catalogue read below is that of the connection that ran them.
+    const handle = connectDatabase(database.url, { poolSize: 1 });
+    try {
+      await migrateToLatest(handle.db);
+      const batch = new HotBatch([setting]);
+      await batch.run(handle.db, handle.dialect, [['p1', 'v', 1]]);
+      await batch.run(handle.db, handle.dialect, [['p2', 'v', 1]]);
+      expect(await valueOf.first(handle.db, handle.dialect, ['p2'])).toEqual({ value: 'v' });
+      const { rows } = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(handle.db);
+      const statements = rows.map((row) => row.statement);
+      expect(statements).toContain('insert into settings (key, value, updated_at) values ($1, $2, $3)');
+      expect(statements).toContain('select value from settings where key = $1');
+      expect(rows.every((row) => row.name.startsWith('latch_hot_'))).toBe(true);
+      expect(statements.some((text) => text.includes('pg_prepared_statements'))).toBe(false);
+    } finally {
+      await handle.close();
+      await database.drop();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { sql, type SqlBool, type Updateable } from 'kysely';
 import type { DialectFlags } from '../db/dialect.js';
-import { HotQuery } from '../db/hot-query.js';
+import { columnsOf, HotQuery } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { UsersTable } from '../db/types.js';
 import type { UserProfilesTable } from './tables.js';
@@ -22,8 +22,14 @@ export function findLiveUserByEmail(db: Db, emailNormalized: string) {
 
 // Every password sign-in starts with this lookup: fixed SQL (db/hot-query.ts), the same user row as
 // above plus the settings row a sign-in checks next, in one query (one round trip on PostgreSQL).
+const USER_COLUMNS = columnsOf<UserRow>({
+  id: true, email: true, email_normalized: true, name: true, nickname: true, role: true, email_verified_at: true, image: true,
+  onboarding_status: true, password_hash: true, password_changed_at: true, mfa_enabled: true, banned_at: true, deleted_at: true,
+  last_sign_in_at: true, created_at: true, updated_at: true,
+});
 const signInUser = new HotQuery<UserRow & { settings_value: string | null }>(
-  'select u.*, (select value from settings where key = ?) as settings_value from users u where u.email_normalized = ? and u.deleted_at is null',
+  `select ${USER_COLUMNS.map((column) => `u.${column}`).join(', ')}, (select value from settings where key = ?) as settings_value ` +
+    'from users u where u.email_normalized = ? and u.deleted_at is null',
 );
 
 /** `findLiveUserByEmail` for sign-in's hot path, with the value of the settings row `settingsKey`. */
