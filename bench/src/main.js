@@ -13,7 +13,7 @@ import { CASES, parseOptions, USAGE, UsageError } from './options.js';
 import { createDatabase, dropDatabase } from './postgres.js';
 import { startChild } from './processes.js';
 import { renderReport, TARGET_LABEL } from './report.js';
-import { cpuTicks, waitUntilIdle } from './settle.js';
+import { cpuTicks, idleShare, machineTicks, waitUntilIdle } from './settle.js';
 import { failureReasons } from './stats.js';
 import { betterAuthSystem } from './systems/better-auth.js';
 import { floorSystem } from './systems/floor.js';
@@ -211,7 +211,7 @@ async function runCase(caseName, options, targets, children, systems) {
       byTarget[target].push(kept);
       log(
         `  round ${round}/${options.rounds} ${TARGET_LABEL[target].padEnd(26)} ${Math.round(record.rps).toString().padStart(7)} req/s` +
-          `   p50 ${record.p50.toFixed(2)} ms   p99 ${record.p99.toFixed(2)} ms   CPU ${record.cpuMsPerRequest.toFixed(3)} ms/req`,
+          `   p50 ${record.p50.toFixed(2)} ms   p99 ${record.p99.toFixed(2)} ms   CPU ${record.cpuMsPerRequest.toFixed(3)} ms/req   machine idle ${(record.idle * 100).toFixed(0)} %`,
       );
     }
   }
@@ -222,13 +222,18 @@ async function runCase(caseName, options, targets, children, systems) {
 async function measureOnce(caseName, target, durationSec, options, children, systems) {
   const pid = children[target].pid;
   const before = cpuTicks(pid);
-  const result = await measureThroughput(caseName, target, durationSec, options, children, systems);
+  const machineBefore = machineTicks();
+  const result = await measureThroughput(caseName, target, durationSec, options, children, systems, () => machineTicks());
   const after = cpuTicks(pid);
   const cpuMsPerRequest = before !== undefined && after !== undefined && result.requests > 0 ? ((after - before) * 10) / result.requests : NaN;
-  return { ...result, cpuMsPerRequest };
+  // How much of the machine went unused during the round: a closed-loop load that leaves cores idle
+  // measures its own queue, not the server.
+  const idle = idleShare(machineBefore, result.machineAfter);
+  delete result.machineAfter;
+  return { ...result, cpuMsPerRequest, idle };
 }
 
-async function measureThroughput(caseName, target, durationSec, options, children, systems) {
+async function measureThroughput(caseName, target, durationSec, options, children, systems, readMachine) {
   if (target === 'argon2') {
     const result = await children.argon2.request({
       type: 'measure',
@@ -237,6 +242,7 @@ async function measureThroughput(caseName, target, durationSec, options, childre
       inFlight: options.passwordConnections,
     });
     return {
+      machineAfter: readMachine(),
       requests: result.completed,
       seconds: result.seconds,
       rps: result.completed / result.seconds,
@@ -246,7 +252,7 @@ async function measureThroughput(caseName, target, durationSec, options, childre
     };
   }
   const system = systems[target];
-  const result = await runHttpLoad(caseName, system, durationSec, options);
+  const result = { ...(await runHttpLoad(caseName, system, durationSec, options)), machineAfter: readMachine() };
   await waitUntilIdle(children[target].pid, { profiled: options.cpuProf.includes(target) });
   return result;
 }

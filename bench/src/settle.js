@@ -39,3 +39,21 @@ export async function waitUntilIdle(pid, { profiled = false } = {}) {
   }
   throw new Error(`process ${pid} stayed busy for ${LIMIT_MS / 1000} s after its round`);
 }
+
+/** Machine-wide idle and total CPU time so far (clock ticks, all cores), or undefined without /proc. */
+export function machineTicks() {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { idle: cpu[3] + cpu[4], total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The share of the machine's CPU time that went idle between two `machineTicks()` readings. */
+export function idleShare(before, after) {
+  if (!before || !after || after.total <= before.total) return NaN;
+  return (after.idle - before.idle) / (after.total - before.total);
+}
