@@ -6,7 +6,8 @@ const PEER = ['better-auth-sqlite', 'better-auth-postgres'];
 
 export const CASE_INFO = {
   signup: { title: 'sign-up', targets: [...LATCH, ...PEER, 'argon2'], ceilingOp: 'hash' },
-  signin: { title: 'sign-in', targets: [...LATCH, ...PEER, 'argon2'], ceilingOp: 'verify' },
+  // The floor's sign-in route only verifies the password: HTTP's own share next to the hash.
+  signin: { title: 'sign-in', targets: [...LATCH, ...PEER, 'floor', 'argon2'], ceilingOp: 'verify' },
   me: { title: '/me (session read)', targets: [...LATCH, ...PEER, 'floor'] },
   // Better Auth has no refresh token (its sessions are cookies it extends itself): no peer here.
   refresh: { title: 'refresh', targets: LATCH },

@@ -149,8 +149,8 @@ async function startTargets({ options, targets, runId, tmp, argon2Params, cleanu
       children[target] = await startChild(label, 'better-auth.js', env, { execArgv });
       systems[target] = betterAuthSystem({ url: children[target].url, password: PASSWORD, emails: emails(target) });
     } else if (target === 'floor') {
-      children[target] = await startChild(label, 'floor.js', cleanEnv({}), { execArgv });
-      systems[target] = floorSystem({ url: children[target].url, emails: emails(target) });
+      children[target] = await startChild(label, 'floor.js', cleanEnv({ BENCH_ARGON2: argon2Params, BENCH_PASSWORD: PASSWORD }), { execArgv });
+      systems[target] = floorSystem({ url: children[target].url, password: PASSWORD, emails: emails(target) });
     } else {
       children[target] = await startChild(label, 'argon2-ceiling.js', cleanEnv({ BENCH_ARGON2: argon2Params, BENCH_PASSWORD: PASSWORD }), { execArgv });
     }

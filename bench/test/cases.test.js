@@ -19,9 +19,9 @@ describe('requestsFor', () => {
   it('refuses a case a system cannot serve instead of measuring something else', () => {
     assert.throws(() => requestsFor('refresh', { url: 'http://peer', requests: { me: {} } }), /no refresh request/);
   });
-  it('gives Better Auth no refresh or mixed case, and the floor only /me', () => {
+  it('gives Better Auth no refresh or mixed case, and the floor only /me and sign-in', () => {
     assert.equal(CASE_INFO.refresh.targets.some((t) => t.startsWith('better-auth')), false);
     assert.equal(CASE_INFO.mixed.targets.some((t) => t.startsWith('better-auth')), false);
-    for (const [name, info] of Object.entries(CASE_INFO)) assert.equal(info.targets.includes('floor'), name === 'me');
+    for (const [name, info] of Object.entries(CASE_INFO)) assert.equal(info.targets.includes('floor'), name === 'me' || name === 'signin');
   });
 });

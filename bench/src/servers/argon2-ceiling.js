@@ -2,16 +2,11 @@
 // (@node-rs/argon2 queues its work there; the pool size is UV_THREADPOOL_SIZE, 4 by default). The queue
 // is kept as deep as the load generator keeps Latch's (one operation per connection), so the pool never
 // idles, exactly as under the sign-in load.
-import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { hash, verify } from '@node-rs/argon2';
+import { parseParams, storedHash } from './argon2-params.js';
 import { serveChild } from './child.js';
 
-function parseParams(text) {
-  const match = /^argon2id:m=(\d+),t=(\d+),p=(\d+)$/.exec(text);
-  if (!match) throw new Error(`bad argon2 parameters "${text}"`);
-  return { algorithm: Algorithm.Argon2id, memoryCost: Number(match[1]), timeCost: Number(match[2]), parallelism: Number(match[3]) };
-}
-
-const params = parseParams(process.env.BENCH_ARGON2 ?? 'argon2id:m=19456,t=2,p=1');
+const params = parseParams(process.env.BENCH_ARGON2);
 const password = (process.env.BENCH_PASSWORD ?? 'Correct-Horse-7-Battery!').normalize('NFC');
 let stored;
 
@@ -45,7 +40,7 @@ async function measure({ op, durationMs, inFlight }) {
 
 await serveChild(
   async () => {
-    stored = await hash(password, params);
+    stored = await storedHash(password, params);
     return { url: 'argon2:', stop: async () => {} };
   },
   (message) => measure(message),

@@ -1,5 +1,6 @@
-// The floor: one constant route; a client sends the same headers a Latch client would.
-export function floorSystem({ url, emails }) {
+// The floor: one constant route (and, for sign-in, one that only verifies the password); a client sends
+// the same headers and body a Latch client would.
+export function floorSystem({ url, password, emails }) {
   return {
     url,
     nextEmail: () => emails.next(),
@@ -14,6 +15,14 @@ export function floorSystem({ url, emails }) {
         path: '/me',
         headers: (slot) => ({ 'x-api-key': 'pk_floor', authorization: `Bearer ${slot.access}` }),
         accept: (body) => body.includes('"email"'),
+      },
+      signin: {
+        name: 'verify-only sign-in',
+        method: 'POST',
+        path: '/signin',
+        headers: () => ({ 'x-api-key': 'pk_floor' }),
+        body: (slot) => ({ method: 'password', email: slot.email, password }),
+        accept: (body) => body.includes('"accessToken"') && body.includes('"refreshToken"'),
       },
     },
   };
