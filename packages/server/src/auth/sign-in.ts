@@ -28,13 +28,14 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
 
   // The email provider's settings come with the user (one query); they are only used past the password.
   const found = await findSignInUser(ctx.db, ctx.dialect, normalized, EMAIL_SETTINGS_KEY);
-  const user = found?.user;
-  const ok = user?.password_hash ? await ctx.passwords.verify(user.password_hash, input.password) : await ctx.passwords.verifyDummy(input.password);
-  if (!found || !user || !ok) {
+  const stored = found?.user.password_hash;
+  const ok = stored ? await ctx.passwords.verify(stored, input.password) : await ctx.passwords.verifyDummy(input.password);
+  if (!found || !ok) {
     await Promise.all([ctx.limiter.penalize('signInPerIp', ip), ctx.limiter.penalize('signInPerEmail', normalized)]);
-    await recordAudit(ctx, { event: 'user.sign_in_failed', outcome: 'failure', userId: user?.id ?? null, actor: 'user', meta, details: { method: 'password', reason: 'invalid_credentials' } });
+    await recordAudit(ctx, { event: 'user.sign_in_failed', outcome: 'failure', userId: found?.user.id ?? null, actor: 'user', meta, details: { method: 'password', reason: 'invalid_credentials' } });
     throw new AppError('auth/invalid-credentials', 'Email or password is incorrect');
   }
+  const { user } = found;
   await ctx.limiter.reset('signInPerEmail', normalized);
 
   if (user.banned_at !== null) throw new AppError('auth/account-banned', 'This account is suspended');
@@ -50,7 +51,7 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
   await requireSecondFactor(ctx, user, { flow: 'password', mfaCode: input.mfaCode });
 
   // Parameters changed since this hash was made: upgrade it now that we hold the plaintext.
-  const rehashedPassword = ctx.passwords.needsRehash(user.password_hash!) ? await ctx.passwords.hash(input.password) : undefined;
+  const rehashedPassword = ctx.passwords.needsRehash(stored!) ? await ctx.passwords.hash(input.password) : undefined;
   const session = await openSignedInSession(ctx, user.id, meta, { rehashedPassword, audit: { event: 'user.signed_in', actor: 'user', details: { method: 'password' } } });
   return tokenPair(ctx, user, session);
 }

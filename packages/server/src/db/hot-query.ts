@@ -39,8 +39,9 @@ export function nameHotStatements(client: { query: QueryFn }): void {
 
 /**
  * A fixed SQL text run as is, skipping Kysely's builder and compiler (which cost more than running the
- * query itself): only for the few queries every refresh or token check runs (bench/PROFILE.md). Write it
- * with `?` placeholders; PostgreSQL gets `$1…$n`. Dialect-only clauses go in `postgresSuffix`.
+ * query itself): only for the few queries every refresh, token check or sign-in runs (bench/PROFILE.md).
+ * Write it with `?` placeholders; PostgreSQL gets `$1…$n` and runs it as a named prepared statement
+ * (nameHotStatements), so name the columns rather than `*`. Dialect-only clauses go in `postgresSuffix`.
  */
 export class HotQuery<Row> {
   private readonly text: Record<DialectFlags['name'], string>;
