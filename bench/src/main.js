@@ -67,7 +67,8 @@ async function main(argv) {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   const systems = {};
-  const info = { loadBefore: machineInfo().load };
+  // The commit the servers were built from, read now: the tree may change while a run takes half an hour.
+  const info = { loadBefore: machineInfo().load, latch: options.latchDist ? `the build in ${options.latchDist}` : `commit ${latchCommit()}, built from packages/server` };
   try {
     const pgVersion = await startTargets({ options, targets, runId, tmp, argon2Params, cleanups, children, systems });
     await seedClients(options, systems);
@@ -86,7 +87,7 @@ async function main(argv) {
       threads: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
       software: softwareInfo(BENCH, pgVersion),
       latchB: options.compareDist ? `the build in ${options.compareDist}` : undefined,
-      latch: options.latchDist ? `the build in ${options.latchDist}` : `commit ${latchCommit()}, built from packages/server`,
+      latch: info.latch,
     };
     const out = resolve(options.out ?? join(BENCH, 'RESULTS.md'));
     writeFileSync(out, renderReport({ run, rounds }));
