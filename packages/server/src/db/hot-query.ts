@@ -39,7 +39,7 @@ export function nameHotStatements(client: { query: QueryFn }): void {
 
 /**
  * A fixed SQL text run as is, skipping Kysely's builder and compiler (which cost more than running the
- * query itself): only for the few queries every refresh, token check or sign-in runs (bench/PROFILE.md).
+ * query itself): only for the few queries every sign-in or refresh runs (bench/PROFILE.md).
  * Write it with `?` placeholders; PostgreSQL gets `$1…$n` and runs it as a named prepared statement
  * (nameHotStatements), so name the columns rather than `*`. Dialect-only clauses go in `postgresSuffix`.
  */
