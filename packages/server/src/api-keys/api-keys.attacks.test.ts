@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../test/helpers/clock.js';
-import { createTestDatabase, dialects, redisUrl, type TestDatabase } from '../../test/helpers/databases.js';
+import { createTestDatabase, dialects, redisUrl, type TestDatabase, postgresOnly } from '../../test/helpers/databases.js';
 import { signUp, STRONG_PASSWORD, uniqueEmail } from '../../test/helpers/factories.js';
 import { createTestApp, TEST_PK, TEST_SK, type TestApp } from '../../test/helpers/test-app.js';
 import { expectErrorEnvelope } from '../../test/setup/expect-envelope.js';
@@ -99,7 +99,7 @@ describe.each(dialects)('API-key attacks (%s)', (dialect) => {
 });
 
 /** Revoking on one instance reaches another at once when Redis carries invalidations (data-and-rls.md §2.6). */
-describe.skipIf(!dialects.includes('postgres') || !redisUrl)('revocation across instances sharing PostgreSQL and Redis', () => {
+describe.each(postgresOnly({ redis: true }))('revocation across instances sharing PostgreSQL and Redis (%s)', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase('postgres');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialects, redisUrl } from '../../test/helpers/databases.js';
+import { dialects, redisUrl, postgresOnly } from '../../test/helpers/databases.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../../test/helpers/factories.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
 import { cliDatabase, runCli } from '../../test/setup/cli-harness.js';
@@ -117,7 +117,7 @@ describe.each(dialects)('latch keys (%s)', (dialect) => {
 });
 
 /** With Redis, a revocation from the shell reaches a running server at once, not after its cache TTL. */
-describe.skipIf(!dialects.includes('postgres') || !redisUrl)('latch keys revoke against a running instance (PostgreSQL + Redis)', () => {
+describe.each(postgresOnly({ redis: true }))('latch keys revoke against a running instance, PostgreSQL + Redis (%s)', () => {
   it('the running instance refuses the key immediately', async () => {
     const db = await cliDatabase('postgres');
     const env = { ...db.env, LATCH_REDIS_URL: redisUrl!, LATCH_SESSION_CACHE_TTL: '300' };

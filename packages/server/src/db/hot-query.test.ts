@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, dialects, type TestDatabase } from '../../test/helpers/databases.js';
+import { createTestDatabase, dialects, type TestDatabase, postgresOnly } from '../../test/helpers/databases.js';
 import { connectDatabase, type DatabaseHandle } from './connect.js';
 import { HotBatch, HotQuery, insertSql } from './hot-query.js';
 import { migrateToLatest } from './migrate.js';
@@ -64,7 +64,7 @@ describe.each(dialects)('HotBatch (%s)', (dialect) => {
   });
 });
 
-describe.each(dialects.filter((dialect) => dialect === 'postgres'))('hot statements on PostgreSQL (%s)', () => {
+describe.each(postgresOnly())('hot statements on PostgreSQL (%s)', () => {
   it('are prepared once per connection under a name; other queries are not', async () => {
     const database = await createTestDatabase('postgres');
     // One connection, so the statement catalogue read below is that of the connection that ran them.

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, dialects, type TestDatabase } from '../../test/helpers/databases.js';
+import { createTestDatabase, dialects, type TestDatabase, postgresOnly } from '../../test/helpers/databases.js';
 import { connectDatabase, type DatabaseHandle } from './connect.js';
 import { createMigrator, migrateToLatest, MIGRATIONS } from './migrate.js';
 
@@ -74,7 +74,7 @@ describe.each(dialects)('migrations on %s', (dialect) => {
 });
 
 /** Several instances may start together on one PostgreSQL: Kysely's migration lock serialises them. */
-describe.skipIf(!dialects.includes('postgres'))('migrations racing on PostgreSQL', () => {
+describe.each(postgresOnly())('migrations racing on PostgreSQL (%s)', () => {
   it('two instances migrating at once apply each migration exactly once', async () => {
     const database = await createTestDatabase('postgres');
     const a = connectDatabase(database.url);

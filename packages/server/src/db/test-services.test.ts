@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { postgresOnly } from '../../test/helpers/databases.js';
 import { checkTestServices } from '../../test/setup/global-setup.js';
 
 /** config.md: PostgreSQL/Redis tests are skipped without their URLs, except with CI=true, where that fails the run. */
@@ -21,7 +22,9 @@ describe('test service check (global setup)', () => {
     expect(problems[1]).toBe('Redis at LATCH_TEST_REDIS_URL is unreachable');
   });
 
-  it.skipIf(!process.env.LATCH_TEST_POSTGRES_URL || !process.env.LATCH_TEST_REDIS_URL)('passes with reachable servers', async () => {
-    expect(await checkTestServices(process.env)).toEqual({ problems: [], warnings: [] });
+  describe.each(postgresOnly({ redis: true }))('with %s and Redis configured', () => {
+    it('passes with reachable servers', async () => {
+      expect(await checkTestServices(process.env)).toEqual({ problems: [], warnings: [] });
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, dialects, redisUrl, type TestDatabase } from '../../test/helpers/databases.js';
+import { createTestDatabase, dialects, redisOnly, redisUrl, type TestDatabase } from '../../test/helpers/databases.js';
 import { testEnv } from '../../test/helpers/test-app.js';
 import { openContext } from '../bootstrap.js';
 import { loadConfig } from '../config/load-config.js';
@@ -88,13 +88,15 @@ describe.each(dialects)('the store follows the deployment (%s)', (dialect) => {
     }
   });
 
-  it.skipIf(!redisUrl)('is Redis when LATCH_REDIS_URL is set', async () => {
-    const opened = await openContext(loadConfig(testEnv(database.url, { LATCH_REDIS_URL: redisUrl! })), { log: createLogger('silent'), migrate: true });
-    try {
-      expect(opened.ctx.limiter.storeKind).toBe('redis');
-    } finally {
-      await opened.close();
-    }
+  describe.each(redisOnly())('with %s', () => {
+    it('is Redis when LATCH_REDIS_URL is set', async () => {
+      const opened = await openContext(loadConfig(testEnv(database.url, { LATCH_REDIS_URL: redisUrl! })), { log: createLogger('silent'), migrate: true });
+      try {
+        expect(opened.ctx.limiter.storeKind).toBe('redis');
+      } finally {
+        await opened.close();
+      }
+    });
   });
 
   it('stores long keys in a shared store without failing', async () => {
@@ -111,7 +113,7 @@ describe.each(dialects)('the store follows the deployment (%s)', (dialect) => {
   });
 });
 
-describe.skipIf(!redisUrl)('when Redis fails mid-flight', () => {
+describe.each(redisOnly())('when %s fails mid-flight', () => {
   it('keeps limiting on local memory instead of failing requests', async () => {
     const client = new Redis(redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     await client.connect();

@@ -66,7 +66,8 @@ async function call(url: string, method: string, path: string, key: string, body
   return { status: res.status, body: await res.json() };
 }
 
-describe.skipIf(!build.ok)('a fresh start of the built CLI', () => {
+// Without a build (outside CI only: ensureBuiltCli throws with CI=true) the suite is absent, its reason printed above.
+describe.each(build.ok ? ['built CLI'] : [])('a fresh start of the %s', () => {
   let cwd: string;
   let port: number;
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, dialects, type TestDatabase } from '../helpers/databases.js';
+import { createTestDatabase, dialects, postgresOnly, type TestDatabase } from '../helpers/databases.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/factories.js';
 import { BUILT, spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { TEST_PK, testEnv } from '../helpers/test-app.js';
@@ -17,7 +17,7 @@ async function post(base: string, path: string, body: unknown) {
  * Issue 2: two concurrent refreshes of one token on two server processes sharing PostgreSQL —
  * one chain survives, no duplicate sessions (the rotation serialises on the session row).
  */
-describe.skipIf(!hasPostgres)('two server processes sharing PostgreSQL', () => {
+describe.each(postgresOnly())('two server processes sharing PostgreSQL (%s)', () => {
   let database: TestDatabase;
   let a: ServerProcess;
   let b: ServerProcess;

@@ -10,6 +10,20 @@ export const dialects: DialectName[] = pgAdminUrl ? ['sqlite', 'postgres'] : ['s
 
 export const redisUrl: string | undefined = process.env.LATCH_TEST_REDIS_URL;
 
+/**
+ * `describe.each(postgresOnly())` for suites that need PostgreSQL (and Redis when asked): the suite runs
+ * when they are configured and is absent otherwise. Global setup prints why, and with CI=true a missing
+ * service fails the run instead.
+ */
+export function postgresOnly(services: { redis?: boolean } = {}): DialectName[] {
+  return dialects.includes('postgres') && (!services.redis || redisUrl) ? ['postgres'] : [];
+}
+
+/** `describe.each(redisOnly())`: the same for suites that need Redis alone. */
+export function redisOnly(): ['Redis'] | [] {
+  return redisUrl ? ['Redis'] : [];
+}
+
 export interface TestDatabase {
   url: string;
   drop(): Promise<void>;
