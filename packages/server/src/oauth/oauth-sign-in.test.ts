@@ -29,9 +29,17 @@ describe.each(dialects)('Google and GitHub sign-in against local providers (%s)'
     expect(created).toMatchObject({ email: identity.email, name: 'Grace Hopper', image: 'https://img.test/grace.png', role: 'user' });
     expect(created.emailVerified).not.toBeNull();
 
+    await world.t.ctx.db.updateTable('users').set({ last_sign_in_at: 1 }).where('id', '=', created.id).execute();
     const second = await browserSignIn(world.t, provider);
     expect(second.searchParams.get('isNewUser')).toBe('false');
     expect((await me(second.searchParams.get('accessToken')!)).id).toBe(created.id);
+    // The returning sign-in writes its time, its session and its audit event together.
+    const audit = await world.t.ctx.db.selectFrom('audit_log').selectAll().where('user_id', '=', created.id).where('event', '=', 'user.signed_in').execute();
+    expect(audit).toEqual([expect.objectContaining({ actor: 'user', details: JSON.stringify({ method: provider }) })]);
+    const session = await world.t.ctx.db.selectFrom('sessions').selectAll().where('id', '=', audit[0]!.session_id!).executeTakeFirstOrThrow();
+    const signedIn = await world.t.ctx.db.selectFrom('users').select('last_sign_in_at').where('id', '=', created.id).executeTakeFirstOrThrow();
+    expect(signedIn.last_sign_in_at).toBe(session.created_at);
+    expect(session.user_id).toBe(created.id);
 
     const accounts = await world.t.ctx.db.selectFrom('accounts').selectAll().where('user_id', '=', created.id).execute();
     expect(accounts).toEqual([expect.objectContaining({ provider, provider_account_id: identity.id, email: identity.email })]);

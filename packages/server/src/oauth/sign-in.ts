@@ -7,8 +7,9 @@ import { isUniqueViolation } from '../db/constraint-error.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
 import { requireSecondFactor } from '../mfa/guard.js';
+import { openSignedInSession } from '../sessions/open-session.js';
 import { insertNewSession, tokenPair, type TokenPair } from '../sessions/sessions.js';
-import { findLiveUserByEmail, findUserById, insertUser, updateUser, type UserRow } from '../users/queries.js';
+import { findLiveUserByEmail, findUserById, insertUser, type UserRow } from '../users/queries.js';
 import type { ProviderProfile } from './profile.js';
 import type { OauthProvider } from './providers.js';
 import { deleteAccountRow, findAccountByIdentity, insertAccountRow } from './queries.js';
@@ -67,12 +68,7 @@ export async function signInWithProfile(ctx: AppContext, provider: OauthProvider
 async function signInExisting(ctx: AppContext, provider: OauthProvider, user: UserRow, meta: RequestMeta, mfaCode?: string): Promise<OauthTokenPair> {
   if (user.banned_at !== null) throw new AppError('auth/account-banned', 'This account is suspended');
   await requireSecondFactor(ctx, user, { flow: 'oauth', mfaCode, pending: { provider }, meta });
-  const now = ctx.clock.now();
-  const session = await ctx.db.transaction().execute(async (trx) => {
-    await updateUser(trx, user.id, { last_sign_in_at: now });
-    return insertNewSession(ctx, trx, user.id, meta);
-  });
-  await recordAudit(ctx, { event: 'user.signed_in', userId: user.id, sessionId: session.sessionId, actor: 'user', meta, details: { method: provider } });
+  const session = await openSignedInSession(ctx, user.id, meta, { audit: { event: 'user.signed_in', actor: 'user', details: { method: provider } } });
   return { ...(await tokenPair(ctx, user, session)), is_new_user: false };
 }
 
