@@ -19,7 +19,9 @@ const SIGNED_BYTES = NONCE_AT + NONCE_BYTES;
 const TOKEN_BYTES = SIGNED_BYTES + TAG_BYTES;
 const TOKEN_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((TOKEN_BYTES * 4) / 3)}}$`);
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const MAX_GENERATION = 0xffff_ffff;
+// The last generation a session can reach: sessions.refresh_generation is a signed 32-bit integer on
+// PostgreSQL, so a chain ends (401, sign in again) before the counter would overflow the column.
+export const MAX_GENERATION = 0x7fff_ffff;
 
 export interface RefreshTokenClaims {
   sessionId: string;

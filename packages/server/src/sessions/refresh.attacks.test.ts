@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../crypto/digest.js';
 import { runSessionMaintenance } from './maintenance.js';
-import { mintRefreshToken } from './refresh-token.js';
+import { MAX_GENERATION, mintRefreshToken } from './refresh-token.js';
 import { dialects } from '../../test/helpers/databases.js';
 import { signIn, signUp } from '../../test/helpers/factories.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
@@ -118,6 +118,25 @@ describe.each(dialects)('refresh-token reuse (%s)', (dialect) => {
     expect(res.body.code).toBe('auth/invalid-refresh-token');
     // Nothing rotated or revoked: the issued token still works.
     expect((await refresh(t, user.refreshToken)).status).toBe(200);
+  });
+
+  it('a chain whose generation counter is exhausted ends with 401 instead of wrapping round to an old generation', async () => {
+    const user = await signUp(t);
+    const row = await t.ctx.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    // The last generation a token can carry (32 bits), as if the session had been refreshed that often.
+    const last = mintRefreshToken(t.ctx.sealer.macKey('refresh-token'), row.id, MAX_GENERATION);
+    await t.ctx.db.updateTable('sessions').set({ refresh_generation: MAX_GENERATION, refresh_token_hash: sha256Hex(last) }).where('id', '=', row.id).execute();
+    const res = await refresh(t, last);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('auth/invalid-refresh-token');
+    const after = await t.ctx.db.selectFrom('sessions').select(['refresh_generation', 'refresh_token_hash', 'revoked_at']).where('id', '=', row.id).executeTakeFirstOrThrow();
+    expect(after).toEqual({ refresh_generation: MAX_GENERATION, refresh_token_hash: sha256Hex(last), revoked_at: null });
+    // One generation below, the same chain still rotates (the guard is the boundary, not a general refusal).
+    const previous = mintRefreshToken(t.ctx.sealer.macKey('refresh-token'), row.id, MAX_GENERATION - 1);
+    await t.ctx.db.updateTable('sessions').set({ refresh_generation: MAX_GENERATION - 1, refresh_token_hash: sha256Hex(previous) }).where('id', '=', row.id).execute();
+    const rotated = await refresh(t, previous);
+    expect(rotated.status).toBe(200);
+    expect(Number((await t.ctx.db.selectFrom('sessions').select('refresh_generation').where('id', '=', row.id).executeTakeFirstOrThrow()).refresh_generation)).toBe(MAX_GENERATION);
   });
 
   it('a token of another server (another LATCH_SECRET) is refused', async () => {
