@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, revokeKey } from '../api-keys/api-keys.js';
 import { settleDeliveries } from '../email-flows/delivery.js';
-import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from '../email-flows/test-mailer.js';
+import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from '../../test/helpers/recording-mailer.js';
 import { MAINTENANCE_JOBS } from '../maintenance/jobs.js';
 import { dialects } from '../../test/helpers/databases.js';
 import { signIn, signUp, uniqueEmail } from '../../test/helpers/factories.js';

@@ -5,7 +5,7 @@ import { Mailbox, type ReceivedMail } from '../../test/helpers/mailbox.js';
 import { freePort } from '../../test/helpers/server-process.js';
 import { TEST_SK } from '../../test/helpers/test-app.js';
 import { startTestServer, type TestServer } from '../../test/helpers/test-server.js';
-import { ROOMY_EMAIL_LIMITS } from './test-mailer.js';
+import { ROOMY_EMAIL_LIMITS } from '../../test/helpers/recording-mailer.js';
 
 const APP = 'http://localhost:3000';
 

@@ -4,7 +4,7 @@ import { dialects } from '../../test/helpers/databases.js';
 import { signUp, uniqueEmail } from '../../test/helpers/factories.js';
 import { createTestApp, TEST_SK, type TestApp } from '../../test/helpers/test-app.js';
 import { settleDeliveries } from './delivery.js';
-import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from './test-mailer.js';
+import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from '../../test/helpers/recording-mailer.js';
 
 const CALLBACK = 'http://localhost:3000/auth/magic?next=%2Fhome#frag';
 

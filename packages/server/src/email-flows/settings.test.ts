@@ -3,7 +3,7 @@ import { createTestDatabase, dialects } from '../../test/helpers/databases.js';
 import { promoteToAdmin, signUp, uniqueEmail } from '../../test/helpers/factories.js';
 import { createTestApp, TEST_SK, type TestApp } from '../../test/helpers/test-app.js';
 import { settleDeliveries } from './delivery.js';
-import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from './test-mailer.js';
+import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from '../../test/helpers/recording-mailer.js';
 
 const admin = { key: TEST_SK };
 

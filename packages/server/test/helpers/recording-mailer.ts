@@ -1,12 +1,9 @@
-import type { MailMessage, Mailer } from '../mail/mailer.js';
+import type { MailMessage, Mailer } from '../../src/mail/mailer.js';
 
 /** Generous email budgets for flow tests: the caps have their own attack tests. */
 export const ROOMY_EMAIL_LIMITS = { LATCH_RATE_EMAIL_INTERVAL: '1000/60', LATCH_RATE_EMAIL_ADDRESS: '1000/3600', LATCH_RATE_EMAIL_IP: '100000/3600' };
 
-/**
- * Test support (imported only by *.test.ts): a mailer that records what the flows send, in order,
- * and can hold deliveries back to prove that an answer never waits for the mail.
- */
+/** A mailer that records what the flows send, in order, and can hold deliveries back to prove that an answer never waits for the mail. */
 export class RecordingMailer implements Mailer {
   readonly kind = 'smtp' as const;
   readonly sent: MailMessage[] = [];
