@@ -1,6 +1,7 @@
 import { purgeAuditLog } from '../audit/retention.js';
 import { purgeEmailTokens } from '../email-flows/maintenance.js';
 import { runSessionMaintenance } from '../sessions/maintenance.js';
+import { runUserMaintenance } from '../users/purge.js';
 import type { MaintenanceJob } from './scheduler.js';
 
 /** Every periodic job of the server, by name (each capability adds its own here). */
@@ -8,4 +9,5 @@ export const MAINTENANCE_JOBS: Record<string, MaintenanceJob> = {
   sessions: runSessionMaintenance,
   audit: purgeAuditLog,
   emailTokens: purgeEmailTokens,
+  users: runUserMaintenance,
 };

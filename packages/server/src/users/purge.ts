@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { avatarStore } from './avatars/avatar-store.js';
 import { removeAbandonedUploads } from './avatars/avatars.js';
@@ -6,7 +5,6 @@ import { deleteUserRow, findUsersDeletedBefore } from './queries.js';
 
 /** auth-api.md §8.8 / OP-27: soft-deleted users are kept 30 days, then purged with their auth data. */
 export const USER_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
-const MAINTENANCE_INTERVAL_MS = 60 * 60 * 1000;
 const BATCH = 200;
 
 /**
@@ -37,29 +35,4 @@ export async function runUserMaintenance(ctx: AppContext): Promise<{ purgedUsers
   const purgedUsers = await purgeDeletedUsers(ctx);
   const removedUploads = await removeAbandonedUploads(ctx);
   return { purgedUsers, removedUploads };
-}
-
-/** Run maintenance hourly while the app is up (the timer never keeps the process alive). */
-export function scheduleUserMaintenance(app: FastifyInstance, ctx: AppContext): void {
-  let timer: NodeJS.Timeout | undefined;
-  let running = false;
-  const tick = () => {
-    if (running) return;
-    running = true;
-    runUserMaintenance(ctx)
-      .then((result) => {
-        if (result.purgedUsers + result.removedUploads > 0) ctx.log.info(result, 'user maintenance');
-      })
-      .catch((error) => ctx.log.error({ err: error }, 'user maintenance failed'))
-      .finally(() => {
-        running = false;
-      });
-  };
-  app.addHook('onReady', async () => {
-    timer = setInterval(tick, MAINTENANCE_INTERVAL_MS);
-    timer.unref();
-  });
-  app.addHook('onClose', async () => {
-    if (timer) clearInterval(timer);
-  });
 }

@@ -9,7 +9,6 @@ import { listUsers } from './list-users.js';
 import { changeRole, createUserAsAdmin, findTargetUser, patchUser } from './manage-user.js';
 import { presentPublicUser, presentSelfUser, UserViewSchema } from './present.js';
 import { getProfile, ProfilePatchBody, ProfileSchema, updateProfile } from './profile.js';
-import { scheduleUserMaintenance } from './purge.js';
 import {
   NotificationsBody,
   NotificationsSchema,
@@ -49,8 +48,6 @@ function actorOf(caller: ReturnType<typeof usersCaller>): string {
 /** User management, profiles, settings, avatars (U01–U19) — registered in app.ts under /v1/users. */
 export function userRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    scheduleUserMaintenance(app, ctx);
-
     app.get('/', {
       ...signedIn,
       schema: {
