@@ -13,7 +13,7 @@ import { CASES, parseOptions, USAGE, UsageError } from './options.js';
 import { createDatabase, dropDatabase } from './postgres.js';
 import { startChild } from './processes.js';
 import { renderReport, TARGET_LABEL } from './report.js';
-import { cpuTicks, idleShare, machineTicks, waitUntilIdle } from './settle.js';
+import { cpuTicks, idleShare, machineTicks, postgresTicks, threadTicks, waitUntilIdle } from './settle.js';
 import { failureReasons } from './stats.js';
 import { betterAuthSystem } from './systems/better-auth.js';
 import { floorSystem } from './systems/floor.js';
@@ -212,26 +212,48 @@ async function runCase(caseName, options, targets, children, systems) {
       byTarget[target].push(kept);
       log(
         `  round ${round}/${options.rounds} ${TARGET_LABEL[target].padEnd(26)} ${Math.round(record.rps).toString().padStart(7)} req/s` +
-          `   p50 ${record.p50.toFixed(2)} ms   p99 ${record.p99.toFixed(2)} ms   CPU ${record.cpuMsPerRequest.toFixed(3)} ms/req   machine idle ${(record.idle * 100).toFixed(0)} %`,
+          `   p50 ${record.p50.toFixed(2)} ms   p99 ${record.p99.toFixed(2)} ms   CPU ${record.cpuMsPerRequest.toFixed(3)} ms/req` +
+          `   loop ${record.loopMsPerRequest.toFixed(3)} ms/req` +
+          (usesPostgres(target) ? `   pg ${record.postgresMsPerRequest.toFixed(3)} ms/req` : '') +
+          `   machine idle ${(record.idle * 100).toFixed(0)} %`,
       );
     }
   }
   return byTarget;
 }
 
-/** One run of one system, with the CPU its process used per successful request (a noise-robust cost). */
+/** The systems whose database is the PostgreSQL server (its processes' CPU is measured for them). */
+const usesPostgres = (target) => target.endsWith('-postgres');
+
+/**
+ * One run of one system, with the CPU used per successful request (a noise-robust cost): by its whole
+ * process, by its event-loop thread alone, and, for the PostgreSQL systems, by the PostgreSQL server's
+ * processes (the other systems' databases there are idle meanwhile: systems are measured one at a time).
+ */
 async function measureOnce(caseName, target, durationSec, options, children, systems) {
   const pid = children[target].pid;
+  const readPostgres = () => (usesPostgres(target) ? postgresTicks() : undefined);
+  const pgBefore = readPostgres();
   const before = cpuTicks(pid);
+  const loopBefore = threadTicks(pid, pid);
   const machineBefore = machineTicks();
   const result = await measureThroughput(caseName, target, durationSec, options, children, systems, () => machineTicks());
   const after = cpuTicks(pid);
-  const cpuMsPerRequest = before !== undefined && after !== undefined && result.requests > 0 ? ((after - before) * 10) / result.requests : NaN;
+  const loopAfter = threadTicks(pid, pid);
+  const pgAfter = readPostgres();
+  // Clock ticks (10 ms each) per successful request; NaN where a reading is missing.
+  const perRequest = (from, to) => (from !== undefined && to !== undefined && result.requests > 0 ? ((to - from) * 10) / result.requests : NaN);
   // How much of the machine went unused during the round: a closed-loop load that leaves cores idle
   // measures its own queue, not the server.
   const idle = idleShare(machineBefore, result.machineAfter);
   delete result.machineAfter;
-  return { ...result, cpuMsPerRequest, idle };
+  return {
+    ...result,
+    cpuMsPerRequest: perRequest(before, after),
+    loopMsPerRequest: perRequest(loopBefore, loopAfter),
+    postgresMsPerRequest: perRequest(pgBefore, pgAfter),
+    idle,
+  };
 }
 
 async function measureThroughput(caseName, target, durationSec, options, children, systems, readMachine) {

@@ -16,9 +16,12 @@ export const TARGET_LABEL = {
 const int = (x) => Math.round(x).toLocaleString('en-US');
 const ms = (x) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(1)) : '–');
 
-/** Median over the rounds of the server process's CPU time per successful request. */
-function cpu(list) {
-  const values = list.map((r) => r.cpuMsPerRequest).filter(Number.isFinite);
+/**
+ * Median over the rounds of one CPU time per successful request (`cpuMsPerRequest`, `loopMsPerRequest`
+ * or `postgresMsPerRequest`), '–' where no round has it (not measured, or a run from before the field).
+ */
+function cpu(list, field = 'cpuMsPerRequest') {
+  const values = list.map((r) => r[field]).filter(Number.isFinite);
   return values.length ? median(values).toFixed(3) : '–';
 }
 
@@ -57,8 +60,8 @@ export function renderReport({ run, rounds }) {
   }
 
   lines.push('## Results', '');
-  lines.push('| case | system | req/s | p50 ms | p99 ms | CPU ms/req | ratio | req/s in each round |');
-  lines.push('| --- | --- | ---: | ---: | ---: | ---: | --- | --- |');
+  lines.push('| case | system | req/s | p50 ms | p99 ms | CPU ms/req | event loop ms/req | PostgreSQL ms/req | ratio | req/s in each round |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
   for (const [caseName, byTarget] of Object.entries(rounds)) {
     for (const [target, list] of Object.entries(byTarget)) {
       const m = medianRound(list);
@@ -66,12 +69,16 @@ export function renderReport({ run, rounds }) {
       const paired = ref && byTarget[ref] ? pairedRatio(list, byTarget[ref]) : undefined;
       const ratio = paired ? `${(Math.floor(paired.ratio * 1000) / 10).toFixed(1)} % of ${TARGET_LABEL[ref]}` : '';
       const name = target === 'argon2' ? `argon2id ${CASE_INFO[caseName].ceilingOp} alone` : TARGET_LABEL[target];
-      lines.push(`| ${CASE_INFO[caseName].title} | ${name} | ${int(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${cpu(list)} | ${ratio} | ${list.map((r) => int(r.rps)).join(', ')} |`);
+      lines.push(`| ${CASE_INFO[caseName].title} | ${name} | ${int(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${cpu(list)} | ${cpu(list, 'loopMsPerRequest')} | ${cpu(list, 'postgresMsPerRequest')} | ${ratio} | ${list.map((r) => int(r.rps)).join(', ')} |`);
     }
   }
   lines.push('');
   lines.push('Every request of every round (warm-up included) answered 2xx with the expected body; a run with any failure is not reported.');
-  lines.push('CPU ms/req is the user + system CPU time of the server\'s Node process per successful request (PostgreSQL\'s own processes not included): it moves much less than req/s when other work shares the machine.');
+  lines.push(
+    'CPU ms/req is the user + system CPU time of the server\'s whole Node process (all its threads) per successful request: it moves much less than req/s when other work shares the machine. ' +
+      'Event loop ms/req is the part of it its main thread used: HTTP, routing, queries, token signing (Latch moves signing to a thread of its own only while the loop is saturated), everything but the libuv pool\'s password hashes, worker threads and V8\'s helper threads (garbage collection, compilation). ' +
+      'PostgreSQL ms/req, for the PostgreSQL systems, is the CPU time of all the PostgreSQL server\'s processes during the round per successful request, outside CPU ms/req (systems are measured one at a time, so the other databases there are idle).',
+  );
   lines.push('The load generator runs on the same 2 cores as the server under test, so absolute numbers are a lower bound; the ratios are the comparable part.');
   lines.push('');
   return lines.join('\n');

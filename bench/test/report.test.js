@@ -40,8 +40,32 @@ describe('renderReport', () => {
   });
 
   it('shows the median round with its latencies, the ratio and every round', () => {
-    assert.match(text, /\| sign-in \| Latch \(SQLite\) \| 90 \| 1\.23 \| 12\.5 \| 108\.187 \| 92\.5 % of argon2id alone \| 90, 95 \|/);
+    // These rounds have no event-loop or PostgreSQL figure, as in a RESULTS.json from before those columns.
+    assert.match(text, /\| sign-in \| Latch \(SQLite\) \| 90 \| 1\.23 \| 12\.5 \| 108\.187 \| – \| – \| 92\.5 % of argon2id alone \| 90, 95 \|/);
     assert.match(text, /\| sign-in \| argon2id verify alone \| 100 \|/);
     assert.match(text, /\| \/me \(session read\) \| bare Fastify floor \| 9,000 \|/);
+  });
+
+  it('has the event-loop and PostgreSQL columns after CPU ms/req, and says what each measures', () => {
+    assert.match(text, /\| CPU ms\/req \| event loop ms\/req \| PostgreSQL ms\/req \| ratio \|/);
+    assert.match(text, /whole Node process \(all its threads\)/);
+    assert.match(text, /Event loop ms\/req is the part of it its main thread used/);
+    assert.match(text, /PostgreSQL ms\/req, for the PostgreSQL systems, is the CPU time of all the PostgreSQL server's processes/);
+  });
+
+  it('shows the median over the rounds of the event-loop and PostgreSQL CPU per request', () => {
+    const parts = (rps, loop, pg) => ({ ...round(rps), loopMsPerRequest: loop, postgresMsPerRequest: pg });
+    const rendered = renderReport({
+      run,
+      rounds: {
+        signin: {
+          // NaN is how a run records what it could not measure; JSON turns it into null.
+          'latch-postgres': [parts(100, 1.0, 0.25), parts(110, 1.2, NaN), parts(105, 0.9, 0.35)],
+          floor: [parts(120, 0.35, null), parts(125, 0.36, null), parts(122, 0.34, null)],
+        },
+      },
+    });
+    assert.match(rendered, /\| sign-in \| Latch \(PostgreSQL\) \| 105 \| 1\.23 \| 12\.5 \| 95\.238 \| 1\.000 \| 0\.300 \| {2}\| 100, 110, 105 \|/);
+    assert.match(rendered, /\| sign-in \| bare Fastify floor \| 122 \| 1\.23 \| 12\.5 \| 81\.967 \| 0\.350 \| – \| {2}\| 120, 125, 122 \|/);
   });
 });
