@@ -72,8 +72,9 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
   });
 
   /** Registration → authorize with PKCE → consent as admin → code. */
-  async function obtainCode(options: { scope?: string; user?: { email: string; password: string; mfaCode?: string } } = {}) {
-    const { body: client } = await register(server);
+  async function obtainCode(options: { scope?: string; user?: { email: string; password: string; mfaCode?: string }; client?: { client_id: string } } = {}) {
+    // Registration is limited per IP (30 an hour): tests that need many codes reuse one client.
+    const client = options.client ?? (await register(server)).body;
     const { verifier, challenge } = pkce();
     const state = randomBytes(8).toString('hex');
     const params: Record<string, string> = { response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state, resource: `${server.url}/mcp` };
@@ -166,6 +167,11 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
   });
 
   describe('attacks', () => {
+    let shared: { client_id: string };
+    beforeAll(async () => {
+      shared = (await register(server)).body;
+    });
+
     it('a wrong PKCE verifier gets invalid_grant, and the code is burnt', async () => {
       const { client, verifier, code } = await obtainCode();
       const wrong = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: pkce().verifier });
@@ -335,11 +341,74 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
       }
     });
 
+    it('a code redeemed with another redirect_uri, resource or a malformed verifier is refused, and burnt', async () => {
+      for (const [change, error] of [
+        [{ redirect_uri: 'http://localhost:7777/other' }, 'invalid_grant'],
+        [{ resource: 'http://evil.example/mcp' }, 'invalid_target'],
+        [{ code_verifier: 'too-short' }, 'invalid_grant'],
+      ] as const) {
+        const { client, verifier, code } = await obtainCode({ client: shared });
+        const params = { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier };
+        const bad = await token(server, { ...params, ...change });
+        expect([bad.status, bad.body.error], JSON.stringify(change)).toEqual([400, error]);
+        expect((await token(server, params)).body.error, JSON.stringify(change)).toBe('invalid_grant');
+      }
+    });
+
+    it.each([
+      [{}, 'invalid_request'],
+      [{ grant_type: 'password', username: 'a', password: 'b' }, 'unsupported_grant_type'],
+      [{ grant_type: 'client_credentials' }, 'unsupported_grant_type'],
+      [{ grant_type: 'authorization_code', client_id: 'c', code_verifier: 'v'.repeat(43) }, 'invalid_request'],
+      [{ grant_type: 'authorization_code', code: 'c', code_verifier: 'v'.repeat(43) }, 'invalid_request'],
+      [{ grant_type: 'authorization_code', code: 'c', client_id: 'c' }, 'invalid_request'],
+      [{ grant_type: 'authorization_code', code: 'never-issued', client_id: 'c', code_verifier: 'v'.repeat(43) }, 'invalid_grant'],
+      [{ grant_type: 'refresh_token' }, 'invalid_request'],
+      [{ grant_type: 'refresh_token', refresh_token: 'never-issued' }, 'invalid_grant'],
+      [{ grant_type: 'refresh_token', refresh_token: 'x'.repeat(5000) }, 'invalid_request'],
+    ])('the token endpoint answers %j with 400 %s', async (params, error) => {
+      const res = await token(server, params as Record<string, string>);
+      expect([res.status, res.body.error]).toEqual([400, error]);
+    });
+
+    it('a refresh token presented by another client is refused and stays its owner\'s', async () => {
+      const { client, verifier, code } = await obtainCode();
+      const issued = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      const { body: other } = await register(server);
+      const stolen = await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, client_id: other.client_id });
+      expect([stolen.status, stolen.body.error]).toEqual([400, 'invalid_grant']);
+      const own = await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, client_id: client.client_id });
+      expect(own.status).toBe(200);
+    });
+
+    it('revoking with the access token ends the grant; a missing token is 400, an unknown one 200', async () => {
+      const { client, verifier, code } = await obtainCode({ client: shared });
+      const issued = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      const revoke = (form: Record<string, string>) => fetch(`${server.url}/mcp/oauth/revoke`, { method: 'POST', body: new URLSearchParams(form) });
+      expect((await revoke({ token: issued.body.access_token })).status).toBe(200);
+      expect((await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token })).body.error).toBe('invalid_grant');
+      const call = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'ping' }, { authorization: `Bearer ${issued.body.access_token}` });
+      expect(call.status).toBe(401);
+      const missing = await revoke({});
+      expect([missing.status, ((await missing.json()) as any).error]).toEqual([400, 'invalid_request']);
+      expect((await revoke({ token: 'not-a-token-of-this-server' })).status).toBe(200);
+    });
+
     it('an expired code is refused', async () => {
       const { client, verifier, code } = await obtainCode();
       clock.advance(11 * 60_000);
       const late = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
       expect(late.body.error).toBe('invalid_grant');
+    });
+
+    it('a refresh token past its 30 days is refused', async () => {
+      const { client, verifier, code } = await obtainCode({ client: shared });
+      const issued = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+      clock.advance(30 * 86_400_000 + 1000);
+      const late = await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token });
+      expect([late.status, late.body.error]).toEqual([400, 'invalid_grant']);
+      expect(late.body.error_description).toMatch(/expired/);
     });
   });
 });
