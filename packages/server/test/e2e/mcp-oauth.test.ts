@@ -231,6 +231,38 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
       expect(withCode.code).toEqual(expect.any(String));
     });
 
+    it('without redirect_uri the one registered URI is used; with two registered, an error page', async () => {
+      const one = await fetch(authorizeUrl(server, { response_type: 'code', client_id: shared.client_id, code_challenge: pkce().challenge, code_challenge_method: 'S256' }), { redirect: 'manual' });
+      expect(one.status).toBe(200);
+      const answer = await consent(server, authorizeUrl(server, { response_type: 'code', client_id: shared.client_id, code_challenge: pkce().challenge, code_challenge_method: 'S256' }), admin);
+      expect(answer.location?.startsWith(`${REDIRECT}?`)).toBe(true);
+      const { body: two } = await register(server, [REDIRECT, 'http://localhost:7777/second']);
+      const ambiguous = await fetch(authorizeUrl(server, { response_type: 'code', client_id: two.client_id, code_challenge: pkce().challenge, code_challenge_method: 'S256' }), { redirect: 'manual' });
+      expect(ambiguous.status).toBe(400);
+      expect(ambiguous.headers.get('location')).toBeNull();
+    });
+
+    it.each([
+      ['an unknown email', () => ({ email: uniqueEmail('nobody'), password: STRONG_PASSWORD })],
+      ['a malformed email', () => ({ email: 'not an email', password: STRONG_PASSWORD })],
+      ['an empty form', () => ({ email: '', password: '' })],
+    ])('%s gets the same refusal as a wrong password, no code', async (_case, who) => {
+      const { answer, code } = await obtainCode({ client: shared, user: who() });
+      expect(answer.status).toBe(401);
+      expect(code).toBeNull();
+      expect(answer.html).toContain('Email or password is incorrect.');
+    });
+
+    it('a banned admin cannot approve: 403 page, no code', async () => {
+      const banned = { email: uniqueEmail('banned-admin'), password: STRONG_PASSWORD };
+      const user = await createUser(server.ctx, { ...banned, role: 'admin' });
+      await server.ctx.db.updateTable('users').set({ banned_at: clock.now() }).where('id', '=', user.id).execute();
+      const { answer, code } = await obtainCode({ client: shared, user: banned });
+      expect(answer.status).toBe(403);
+      expect(code).toBeNull();
+      expect(answer.html).toContain('suspended');
+    });
+
     it('a wrong password gets the form again with one message, no code', async () => {
       const { answer, code } = await obtainCode({ user: { email: admin.email, password: 'wrong-password' } });
       expect(answer.status).toBe(401);
@@ -288,8 +320,9 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
       ['wrong response type', { response_type: 'token' }, 'unsupported_response_type'],
       ['unknown scope', { scope: 'root:everything' }, 'invalid_scope'],
       ['foreign resource', { resource: 'https://elsewhere.example/mcp' }, 'invalid_target'],
+      ['a challenge that is no SHA-256', { code_challenge: 'abc' }, 'invalid_request'],
     ])('%s is refused by redirect with %s', async (_case, override, error) => {
-      const { body: client } = await register(server);
+      const client = shared;
       const params: Record<string, string | undefined> = { response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 'x', ...override };
       const res = await fetch(authorizeUrl(server, Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string>), { redirect: 'manual' });
       expect(res.status).toBe(302);
@@ -299,8 +332,9 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
     it.each([
       ['an unregistered redirect_uri', (id: string) => ({ client_id: id, redirect_uri: 'http://localhost:7777/other' })],
       ['an unknown client', () => ({ client_id: 'dyn-unknown', redirect_uri: REDIRECT })],
+      ['no client_id', () => ({ redirect_uri: REDIRECT })],
     ])('%s gets an error page, never a redirect', async (_case, make) => {
-      const { body: client } = await register(server);
+      const client = shared;
       const res = await fetch(authorizeUrl(server, { response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', ...make(client.client_id) }), { redirect: 'manual' });
       expect(res.status).toBe(400);
       expect(res.headers.get('location')).toBeNull();
