@@ -44,12 +44,14 @@ export async function signUpWithPassword(ctx: AppContext, input: PasswordSignUpI
   const now = ctx.clock.now();
   const user: UserRow = newUserRow(now, { email, normalized, name, passwordHash, signedIn: true });
   try {
+    // The user, the identity, the session and the audit event commit together.
     const session = await ctx.db.transaction().execute(async (trx) => {
       await insertUser(trx, user);
       await insertAccount(trx, { id: uuidv7(now), user_id: user.id, provider: 'email', provider_account_id: normalized, email, created_at: now });
-      return settings.requireEmailVerification ? null : insertNewSession(ctx, trx, user.id, meta);
+      const opened = settings.requireEmailVerification ? null : await insertNewSession(ctx, trx, user.id, meta);
+      await recordAudit(ctx, { event: 'user.signed_up', userId: user.id, sessionId: opened?.sessionId ?? null, actor: 'user', meta, details: { method: 'password' } }, trx);
+      return opened;
     });
-    await recordAudit(ctx, { event: 'user.signed_up', userId: user.id, sessionId: session?.sessionId ?? null, actor: 'user', meta, details: { method: 'password' } });
     await sendSignupConfirmation(ctx, user, callbackUrl);
     if (!session) return { message: 'Account created; confirm your email address to sign in', email };
     return tokenPair(ctx, user, session);

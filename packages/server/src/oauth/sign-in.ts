@@ -54,14 +54,15 @@ export async function signInWithProfile(ctx: AppContext, provider: OauthProvider
     session = await ctx.db.transaction().execute(async (trx) => {
       await insertUser(trx, user);
       await insertAccountRow(trx, { id: uuidv7(now), user_id: user.id, provider, provider_account_id: profile.providerAccountId, email, created_at: now });
-      return insertNewSession(ctx, trx, user.id, meta);
+      const opened = await insertNewSession(ctx, trx, user.id, meta);
+      await recordAudit(ctx, { event: 'user.signed_up', userId: user.id, sessionId: opened.sessionId, actor: 'user', meta, details: { method: provider } }, trx);
+      return opened;
     });
   } catch (error) {
     // A concurrent sign-up took the address (or the identity) first: same answer as if it had been earlier.
     if (isUniqueViolation(error)) throw differentProvider(provider);
     throw error;
   }
-  await recordAudit(ctx, { event: 'user.signed_up', userId: user.id, sessionId: session.sessionId, actor: 'user', meta, details: { method: provider } });
   return { ...(await tokenPair(ctx, user, session)), is_new_user: true };
 }
 
