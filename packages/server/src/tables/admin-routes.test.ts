@@ -145,6 +145,30 @@ describe.each(dialects)('/v1/admin/tables (%s)', (dialect) => {
     expect(res.body.message).toMatch(message);
   });
 
+  it('date, boolean, object and array values survive declaring, removing and re-declaring their fields, fitting or not', async () => {
+    const name = tableName('kinds');
+    await admin('POST', '', { tableName: name });
+    const fitting = { when: '2026-01-02T03:04:05.000Z', flag: true, off: false, meta: { a: 1, b: ['x'] }, list: [1, 'two', { three: 3 }] };
+    const misfit = { when: 'next tuesday', flag: 'yes', off: 0, meta: 'plain text', list: 7 };
+    const a = await kit.row(name, '', fitting);
+    const b = await kit.row(name, '', misfit);
+    const read = async (id: string) => (await kit.as('A', 'GET', `/v1/data/${name}/${id}`)).body;
+    const expectKept = async () => {
+      expect(await read(a.id)).toMatchObject(fitting);
+      expect(await read(b.id)).toMatchObject(misfit);
+    };
+    const declared = await admin('POST', `/${name}/fields`, { fieldsToAddOrUpdate: { when: 'date', flag: 'boolean', off: 'boolean', meta: 'object', list: 'array' } });
+    expect(declared.status).toBe(200);
+    await expectKept();
+    // The fitting values moved into typed columns: a filter on them finds only the fitting row.
+    const flagged = await kit.as('A', 'GET', `/v1/data/${name}?andFilters=${encodeURIComponent(JSON.stringify({ flag: true, off: false }))}`);
+    expect(flagged.body.items.map((r: any) => r.id)).toEqual([a.id]);
+    expect((await admin('POST', `/${name}/fields`, { fieldsToRemove: ['when', 'flag', 'off', 'meta', 'list'] })).status).toBe(200);
+    await expectKept();
+    expect((await admin('POST', `/${name}/fields`, { fieldsToAddOrUpdate: { when: 'date', flag: 'boolean', off: 'boolean', meta: 'object', list: 'array' } })).status).toBe(200);
+    await expectKept();
+  });
+
   it('manages fields: add, retype, require, remove — values are kept, and a schema version is recorded each time', async () => {
     const name = tableName('fields');
     await admin('POST', '', { tableName: name, schema: { title: 'string', n: 'number' } });
