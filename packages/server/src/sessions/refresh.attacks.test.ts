@@ -123,7 +123,7 @@ describe.each(dialects)('refresh-token reuse (%s)', (dialect) => {
   it('a chain whose generation counter is exhausted ends with 401 instead of wrapping round to an old generation', async () => {
     const user = await signUp(t);
     const row = await t.ctx.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow();
-    // The last generation a token can carry (32 bits), as if the session had been refreshed that often.
+    // The last generation a session can reach, as if it had been refreshed that often.
     const last = mintRefreshToken(t.ctx.sealer.macKey('refresh-token'), row.id, MAX_GENERATION);
     await t.ctx.db.updateTable('sessions').set({ refresh_generation: MAX_GENERATION, refresh_token_hash: sha256Hex(last) }).where('id', '=', row.id).execute();
     const res = await refresh(t, last);
