@@ -1,30 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import { postgresOnly } from '../../test/helpers/databases.js';
-import { checkTestServices } from '../../test/setup/global-setup.js';
+import { checkTestServices, LOCAL_SERVICES } from '../../test/setup/global-setup.js';
 
-/** config.md: PostgreSQL/Redis tests are skipped without their URLs, except with CI=true, where that fails the run. */
+// Nothing listens on port 1: a machine without the local servers.
+const NOWHERE = { postgres: 'postgres://postgres@127.0.0.1:1/postgres', redis: 'redis://127.0.0.1:1' };
+
+/**
+ * config.md: PostgreSQL/Redis tests run against the given URLs, or the local servers at their default
+ * addresses; they are skipped when neither is there, except with CI=true, where that fails the run.
+ */
 describe('test service check (global setup)', () => {
-  it('skips with a printed reason when the URLs are unset outside CI', async () => {
-    const { problems, warnings } = await checkTestServices({});
+  it('skips with a printed reason when the URLs are unset and nothing answers locally, outside CI', async () => {
+    const { problems, warnings, urls } = await checkTestServices({}, NOWHERE);
     expect(problems).toEqual([]);
-    expect(warnings.join('\n')).toMatch(/LATCH_TEST_POSTGRES_URL is not set[\s\S]*SKIPPED[\s\S]*LATCH_TEST_REDIS_URL is not set/);
+    expect(urls).toEqual({});
+    expect(warnings.join('\n')).toMatch(/LATCH_TEST_POSTGRES_URL is not set[\s\S]*SKIPPED[\s\S]*LATCH_TEST_REDIS_URL is not set[\s\S]*SKIPPED/);
   });
 
-  it('fails the run with CI=true when a URL is missing', async () => {
-    const { problems } = await checkTestServices({ CI: 'true' });
-    expect(problems).toEqual(['CI=true but LATCH_TEST_POSTGRES_URL is not set', 'CI=true but LATCH_TEST_REDIS_URL is not set']);
+  it('fails the run with CI=true when a URL is unset and nothing answers locally', async () => {
+    const { problems } = await checkTestServices({ CI: 'true' }, NOWHERE);
+    expect(problems).toEqual([
+      `CI=true but LATCH_TEST_POSTGRES_URL is not set and no PostgreSQL answers at ${NOWHERE.postgres}`,
+      `CI=true but LATCH_TEST_REDIS_URL is not set and no Redis answers at ${NOWHERE.redis}`,
+    ]);
   });
 
   it('fails the run when a given server does not answer, CI or not', async () => {
-    const { problems } = await checkTestServices({ LATCH_TEST_POSTGRES_URL: 'postgres://postgres@127.0.0.1:1/postgres', LATCH_TEST_REDIS_URL: 'redis://127.0.0.1:1' });
-    expect(problems).toHaveLength(2);
-    expect(problems[0]).toMatch(/^PostgreSQL at LATCH_TEST_POSTGRES_URL is unreachable/);
-    expect(problems[1]).toBe('Redis at LATCH_TEST_REDIS_URL is unreachable');
+    const { problems } = await checkTestServices({ LATCH_TEST_POSTGRES_URL: NOWHERE.postgres, LATCH_TEST_REDIS_URL: NOWHERE.redis });
+    expect(problems).toEqual(['PostgreSQL at LATCH_TEST_POSTGRES_URL is unreachable', 'Redis at LATCH_TEST_REDIS_URL is unreachable']);
   });
 
   describe.each(postgresOnly({ redis: true }))('with %s and Redis configured', () => {
     it('passes with reachable servers', async () => {
-      expect(await checkTestServices(process.env)).toEqual({ problems: [], warnings: [] });
+      const env = { CI: 'true', LATCH_TEST_POSTGRES_URL: process.env.LATCH_TEST_POSTGRES_URL, LATCH_TEST_REDIS_URL: process.env.LATCH_TEST_REDIS_URL };
+      expect(await checkTestServices(env, NOWHERE)).toEqual({ problems: [], warnings: [], urls: { postgres: env.LATCH_TEST_POSTGRES_URL, redis: env.LATCH_TEST_REDIS_URL } });
+    });
+
+    it('finds the local servers at their default addresses when no URL is set (npm test with CI=true alone)', async () => {
+      const local = { postgres: process.env.LATCH_TEST_POSTGRES_URL!, redis: process.env.LATCH_TEST_REDIS_URL! };
+      expect(await checkTestServices({ CI: 'true' }, local)).toEqual({ problems: [], warnings: [], urls: local });
+      expect(LOCAL_SERVICES).toEqual({ postgres: 'postgres://postgres@127.0.0.1:5432/postgres', redis: 'redis://127.0.0.1:6379' });
     });
   });
 });

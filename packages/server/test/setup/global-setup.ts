@@ -1,16 +1,23 @@
 import net from 'node:net';
 import pg from 'pg';
 
+/** Where the development and CI machines serve PostgreSQL and Redis (DEVELOPERS.md), used when no URL is given. */
+export const LOCAL_SERVICES = { postgres: 'postgres://postgres@127.0.0.1:5432/postgres', redis: 'redis://127.0.0.1:6379' };
+
 /**
- * PostgreSQL and Redis tests run when LATCH_TEST_POSTGRES_URL / LATCH_TEST_REDIS_URL are set and are
- * reported as skipped otherwise; with CI=true a missing or unreachable one fails the run (config.md).
- * Each test creates its own database and drops it; teardown sweeps what a crashed worker left behind.
+ * PostgreSQL and Redis tests run against LATCH_TEST_POSTGRES_URL / LATCH_TEST_REDIS_URL, or, when a
+ * variable is unset, against the local server at its default address if one answers there; otherwise
+ * they are reported as skipped, and with CI=true that fails the run (config.md). The URLs found are put
+ * in the environment the test workers inherit. Each test creates its own database and drops it;
+ * teardown sweeps what a crashed worker left behind.
  */
 export default async function setup(): Promise<() => Promise<void>> {
-  const { problems, warnings } = await checkTestServices(process.env);
+  const { problems, warnings, urls } = await checkTestServices(process.env);
   for (const warning of warnings) console.warn(`\n[latch tests] ${warning}\n`);
   if (problems.length > 0) throw new Error(`Test services missing:\n- ${problems.join('\n- ')}`);
-  const pgUrl = process.env.LATCH_TEST_POSTGRES_URL;
+  if (urls.postgres) process.env.LATCH_TEST_POSTGRES_URL = urls.postgres;
+  if (urls.redis) process.env.LATCH_TEST_REDIS_URL = urls.redis;
+  const pgUrl = urls.postgres;
 
   return async () => {
     if (!pgUrl) return;
@@ -23,36 +30,52 @@ export default async function setup(): Promise<() => Promise<void>> {
   };
 }
 
-/** What the run lacks (an error with CI=true or when a given URL is unreachable) and what it skips. */
-export async function checkTestServices(env: Record<string, string | undefined>): Promise<{ problems: string[]; warnings: string[] }> {
+/**
+ * What the run lacks (an error with CI=true, or when a given URL does not answer), what it skips, and the
+ * URLs to test against. `local` is where to look when a variable is unset (tests point it elsewhere).
+ */
+export async function checkTestServices(
+  env: Record<string, string | undefined>,
+  local: { postgres: string; redis: string } = LOCAL_SERVICES,
+): Promise<{ problems: string[]; warnings: string[]; urls: { postgres?: string; redis?: string } }> {
   const ci = env.CI === 'true';
   const problems: string[] = [];
   const warnings: string[] = [];
-  const pgUrl = env.LATCH_TEST_POSTGRES_URL;
-  const redisUrl = env.LATCH_TEST_REDIS_URL;
-
-  if (pgUrl) {
-    const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 5000 });
-    try {
-      await client.connect();
-      await client.query('select 1');
-    } catch (error) {
-      problems.push(`PostgreSQL at LATCH_TEST_POSTGRES_URL is unreachable: ${(error as Error).message}`);
-    } finally {
-      await client.end().catch(() => {});
+  const urls: { postgres?: string; redis?: string } = {};
+  const services = [
+    { key: 'postgres', name: 'PostgreSQL', variable: 'LATCH_TEST_POSTGRES_URL', skipped: 'PostgreSQL variants', answers: postgresAnswers },
+    { key: 'redis', name: 'Redis', variable: 'LATCH_TEST_REDIS_URL', skipped: 'Redis tests', answers: redisAnswers },
+  ] as const;
+  for (const service of services) {
+    const given = env[service.variable];
+    if (given) {
+      if (await service.answers(given)) urls[service.key] = given;
+      else problems.push(`${service.name} at ${service.variable} is unreachable`);
+    } else if (await service.answers(local[service.key])) {
+      urls[service.key] = local[service.key];
+    } else if (ci) {
+      problems.push(`CI=true but ${service.variable} is not set and no ${service.name} answers at ${local[service.key]}`);
+    } else {
+      warnings.push(`${service.variable} is not set and no ${service.name} answers at ${local[service.key]}: ${service.skipped} are SKIPPED (set it to run them).`);
     }
-  } else if (ci) problems.push('CI=true but LATCH_TEST_POSTGRES_URL is not set');
-  else warnings.push('LATCH_TEST_POSTGRES_URL is not set: PostgreSQL variants are SKIPPED (set it to run them).');
-
-  if (redisUrl) {
-    if (!(await reachable(redisUrl))) problems.push('Redis at LATCH_TEST_REDIS_URL is unreachable');
-  } else if (ci) problems.push('CI=true but LATCH_TEST_REDIS_URL is not set');
-  else warnings.push('LATCH_TEST_REDIS_URL is not set: Redis tests are SKIPPED (set it to run them).');
-
-  return { problems, warnings };
+  }
+  return { problems, warnings, urls };
 }
 
-async function reachable(redisUrl: string): Promise<boolean> {
+async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function redisAnswers(redisUrl: string): Promise<boolean> {
   const url = new URL(redisUrl);
   return new Promise<boolean>((resolve) => {
     const socket = net.connect(Number(url.port || 6379), url.hostname, () => {
