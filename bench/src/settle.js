@@ -22,14 +22,19 @@ function statFields(path) {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/** utime + stime (clock ticks) from a /proc stat file, or undefined where it cannot be read. */
+function ticksAt(path) {
+  try {
+    const fields = statFields(path);
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined; // not Linux, or the process or thread is gone
+  }
+}
+
 /** CPU time used so far by `pid` in clock ticks (1/100 s), or undefined where /proc is not there. */
 export function cpuTicks(pid) {
-  try {
-    const fields = statFields(`/proc/${pid}/stat`);
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return undefined; // not Linux, or the process is gone: nothing to wait for
-  }
+  return ticksAt(`/proc/${pid}/stat`);
 }
 
 /**
@@ -37,12 +42,7 @@ export function cpuTicks(pid) {
  * not there or the thread is gone. A Node process's event-loop (main) thread is the one whose tid is the pid.
  */
 export function threadTicks(pid, tid = pid) {
-  try {
-    const fields = statFields(`/proc/${pid}/task/${tid}/stat`);
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
+  return ticksAt(`/proc/${pid}/task/${tid}/stat`);
 }
 
 // A server started as `postmaster` (an old alias of the binary) passes that name on to its children.
