@@ -88,7 +88,7 @@ describe.each(dialects)('audit log: each security event exactly once per action,
 
     await t.request('POST', '/v1/auth/password/reset/request', { body: { email, callbackUrl: 'http://localhost:3000/reset' } });
     await settleDeliveries(t.ctx);
-    const resetToken = linkIn(mailer.last(email)).searchParams.get('token')!;
+    const resetToken = linkIn(mailer.last(email, 'password_reset')).searchParams.get('token')!;
     const reset = 'Reset-Password-333!';
     secrets.push(resetToken, reset);
     expect(
@@ -106,7 +106,7 @@ describe.each(dialects)('audit log: each security event exactly once per action,
 
     await t.request('POST', '/v1/auth/email/signin', { body: { method: 'magiclink', email, callbackUrl: 'http://localhost:3000/m' } });
     await settleDeliveries(t.ctx);
-    const magicToken = linkIn(mailer.last(email)).searchParams.get('token')!;
+    const magicToken = linkIn(mailer.last(email, 'magic_link')).searchParams.get('token')!;
     secrets.push(magicToken);
     expect(
       await added(userId, async () => {

@@ -33,26 +33,26 @@ describe.each(dialects)('email flows under attack (%s)', (dialect) => {
     return res;
   }
 
-  const tokenOf = (email: string) => linkIn(mailer.last(email)).searchParams.get('token')!;
+  const tokenOf = (email: string, template: string) => linkIn(mailer.last(email, template)).searchParams.get('token')!;
 
   /** One live token of each kind for a fresh account, and how to redeem it. */
   const flows = {
     reset: {
-      issue: async (email: string) => (await post('/v1/auth/password/reset/request', { email, callbackUrl: APP }), tokenOf(email)),
+      issue: async (email: string) => (await post('/v1/auth/password/reset/request', { email, callbackUrl: APP }), tokenOf(email, 'password_reset')),
       redeem: (email: string, token: string) => t.request('POST', '/v1/auth/password/reset/confirm', { body: { email, token, newPassword: 'Totally-New-Pass-3!' } }),
       reused: [404, 'auth/verification-token-not-found'],
       expired: [401, 'auth/verification-token-expired'],
       ttl: 15 * 60_000,
     },
     verify: {
-      issue: async (email: string) => (await post('/v1/auth/email/verify/resend', { email, callbackUrl: APP }), tokenOf(email)),
+      issue: async (email: string) => (await post('/v1/auth/email/verify/resend', { email, callbackUrl: APP }), tokenOf(email, 'email_verification')),
       redeem: (email: string, token: string) => t.request('POST', '/v1/auth/email/verify/confirm', { body: { email, token } }),
       reused: [400, 'auth/already-verified'],
       expired: [401, 'auth/token-expired'],
       ttl: 24 * 3600_000,
     },
     magic: {
-      issue: async (email: string) => (await post('/v1/auth/email/signin', { method: 'magiclink', email, callbackUrl: APP }), tokenOf(email)),
+      issue: async (email: string) => (await post('/v1/auth/email/signin', { method: 'magiclink', email, callbackUrl: APP }), tokenOf(email, 'magic_link')),
       redeem: (_email: string, token: string) => t.request('POST', '/v1/auth/email/callback', { body: { token } }),
       reused: [401, 'auth/invalid-token'],
       expired: [401, 'auth/token-expired'],

@@ -28,7 +28,7 @@ describe.each(dialects)('magic link A01-M / A02-M / POST /email/callback (%s)', 
   async function tokenFor(email: string, path: 'signup' | 'signin' = 'signin', extra: Record<string, unknown> = {}): Promise<string> {
     const res = await requestLink(path, { email, ...extra });
     expect(res.status).toBe(path === 'signup' ? 201 : 200);
-    return linkIn(mailer.last(email)).searchParams.get('token')!;
+    return linkIn(mailer.last(email, 'magic_link')).searchParams.get('token')!;
   }
 
   const exchange = (body: Record<string, unknown>) => t.request('POST', '/v1/auth/email/callback', { body });
@@ -183,7 +183,7 @@ describe.each(dialects)('magic link A01-M / A02-M / POST /email/callback (%s)', 
     await exchange({ token: await tokenFor(email) });
     await t.request('POST', '/v1/auth/password/reset/request', { body: { email } });
     await settleDeliveries(t.ctx);
-    const link = linkIn(mailer.last(email));
+    const link = linkIn(mailer.last(email, 'password_reset'));
     const res = await t.request('POST', '/v1/auth/password/reset/confirm', { body: { email, token: link.searchParams.get('token'), newPassword: 'Fresh-Password-91!' } });
     expect(res.status).toBe(200);
     const signIn = await t.request('POST', '/v1/auth/email/signin', { body: { method: 'password', email, password: 'Fresh-Password-91!' } });

@@ -28,7 +28,7 @@ describe.each(dialects)('password reset A10/A11 (%s)', (dialect) => {
 
   async function resetToken(email: string, callbackUrl = APP_RESET_PAGE): Promise<string> {
     await requestReset(email, callbackUrl);
-    return linkIn(mailer.last(email)).searchParams.get('token')!;
+    return linkIn(mailer.last(email, 'password_reset')).searchParams.get('token')!;
   }
 
   it('mails a single-use link to the app page with token and email, keeping its query and fragment', async () => {
@@ -36,7 +36,7 @@ describe.each(dialects)('password reset A10/A11 (%s)', (dialect) => {
     const res = await requestReset(user.email, APP_RESET_PAGE);
     expect(res.status).toBe(200);
     expect(Object.keys(res.body)).toEqual(['message']);
-    const mail = mailer.last(user.email);
+    const mail = mailer.last(user.email, 'password_reset');
     expect(mail.template).toBe('password_reset');
     const link = linkIn(mail);
     expect(link.origin + link.pathname).toBe('http://localhost:3000/reset');
@@ -71,10 +71,10 @@ describe.each(dialects)('password reset A10/A11 (%s)', (dialect) => {
     expect(put.status).toBe(200);
     const user = await signUp(t);
     await requestReset(user.email);
-    expect(linkIn(mailer.last(user.email)).pathname).toBe('/account/reset');
+    expect(linkIn(mailer.last(user.email, 'password_reset')).pathname).toBe('/account/reset');
     await t.request('PUT', '/v1/auth/providers/email', { ...admin, body: { passwordResetUrl: null } });
     await requestReset(user.email);
-    expect(linkIn(mailer.last(user.email)).toString()).toMatch(/^http:\/\/localhost:8080\/reset-password\?token=/);
+    expect(linkIn(mailer.last(user.email, 'password_reset')).toString()).toMatch(/^http:\/\/localhost:8080\/reset-password\?token=/);
   });
 
   it('sets the new password, ends every session, verifies the address and consumes the token', async () => {

@@ -30,9 +30,14 @@ export class RecordingMailer implements Mailer {
     return this.sent.filter((m) => m.to.toLowerCase() === address.toLowerCase());
   }
 
-  last(address: string): MailMessage {
-    const mails = this.to(address);
-    if (mails.length === 0) throw new Error(`no mail to ${address}`);
+  /**
+   * The newest mail to `address`, of `template` when given. Deliveries run concurrently, so when a test
+   * has more than one flow mailing one address (a sign-up's confirmation, then a reset), name the one
+   * it wants: which of them arrived last is a race.
+   */
+  last(address: string, template?: string): MailMessage {
+    const mails = this.to(address).filter((m) => template === undefined || m.template === template);
+    if (mails.length === 0) throw new Error(`no ${template ?? ''} mail to ${address}`);
     return mails[mails.length - 1];
   }
 }
