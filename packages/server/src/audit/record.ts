@@ -1,5 +1,6 @@
 import type { AppContext } from '../context.js';
 import { uuidv7 } from '../crypto/random.js';
+import { columnsOf } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { RequestMeta } from '../http/request-meta.js';
 import { insertAuditEvent } from './queries.js';
@@ -45,6 +46,11 @@ export async function recordAudit(ctx: Pick<AppContext, 'db' | 'clock' | 'log'>,
 }
 
 /** The row `recordAudit` writes, for callers that batch it with their own writes. */
+/** Every column of `audit_log`, for the fixed inserts of the sign-up and sign-in batches. */
+export const AUDIT_COLUMNS = columnsOf<AuditLogTable>({
+  id: true, event: true, outcome: true, user_id: true, session_id: true, actor: true, ip: true, user_agent: true, details: true, created_at: true,
+});
+
 export function auditRow(ctx: Pick<AppContext, 'clock'>, input: AuditInput): AuditLogTable {
   const now = ctx.clock.now();
   return {

@@ -56,6 +56,47 @@ describe.each(dialects)('A01 sign-up with password (%s)', (dialect) => {
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('auth/email-already-exists');
   });
+
+  it('writes the user, its email identity, the session and the audit event together', async () => {
+    const email = uniqueEmail();
+    const res = await t.request('POST', '/v1/auth/email/signup', { body: { method: 'password', email, password: STRONG_PASSWORD, name: 'x' } });
+    expect(res.status).toBe(201);
+    const user = await t.ctx.db.selectFrom('users').select('id').where('email_normalized', '=', email).executeTakeFirstOrThrow();
+    const account = await t.ctx.db.selectFrom('accounts').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    expect(account).toMatchObject({ provider: 'email', provider_account_id: email, email });
+    const session = await t.ctx.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    const audit = await t.ctx.db.selectFrom('audit_log').selectAll().where('user_id', '=', user.id).execute();
+    expect(audit).toEqual([expect.objectContaining({ event: 'user.signed_up', outcome: 'success', session_id: session.id, actor: 'user' })]);
+  });
+
+  it('lets one of several concurrent sign-ups for one address win; the others get 409 and leave nothing', async () => {
+    const email = uniqueEmail();
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((name) => t.request('POST', '/v1/auth/email/signup', { body: { method: 'password', email, password: STRONG_PASSWORD, name } })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
+    for (const lost of results.filter((r) => r.status === 409)) expect(lost.body.code).toBe('auth/email-already-exists');
+    const users = await t.ctx.db.selectFrom('users').select('id').where('email_normalized', '=', email).execute();
+    expect(users).toHaveLength(1);
+    expect(await t.ctx.db.selectFrom('accounts').select('id').where('provider_account_id', '=', email).execute()).toHaveLength(1);
+    expect(await t.ctx.db.selectFrom('sessions').select('id').where('user_id', '=', users[0]!.id).execute()).toHaveLength(1);
+  });
+
+  it('writes nothing when a later part of the sign-up fails (the email identity is held by another user)', async () => {
+    const holder = await t.request('POST', '/v1/auth/email/signup', { body: { method: 'password', email: uniqueEmail(), password: STRONG_PASSWORD, name: 'x' } });
+    const holderId = (await t.request('GET', '/v1/auth/me', { token: holder.body.accessToken })).body.id;
+    const email = uniqueEmail();
+    // The address is free among users, but an `email` identity for it already exists: the user row goes in
+    // first, the identity's unique index then refuses, and the user row must not survive.
+    await t.ctx.db.insertInto('accounts').values({ id: `acc-${email}`, user_id: holderId, provider: 'email', provider_account_id: email, email, created_at: Date.now() }).execute();
+    const count = async (table: 'audit_log' | 'sessions') => (await t.ctx.db.selectFrom(table).select('id').execute()).length;
+    const before = { audit: await count('audit_log'), sessions: await count('sessions') };
+    const res = await t.request('POST', '/v1/auth/email/signup', { body: { method: 'password', email, password: STRONG_PASSWORD, name: 'x' } });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('auth/email-already-exists');
+    expect(await t.ctx.db.selectFrom('users').select('id').where('email_normalized', '=', email).execute()).toEqual([]);
+    expect({ audit: await count('audit_log'), sessions: await count('sessions') }).toEqual(before);
+  });
 });
 
 describe.each(dialects)('A01 sign-up budget per IP (%s)', (dialect) => {

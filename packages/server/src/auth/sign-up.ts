@@ -1,17 +1,28 @@
-import { recordAudit } from '../audit/record.js';
+import { AUDIT_COLUMNS, auditRow } from '../audit/record.js';
 import { newUserRow } from '../users/new-user-row.js';
 import type { AppContext } from '../context.js';
 import { uuidv7 } from '../crypto/random.js';
 import { isUniqueViolation } from '../db/constraint-error.js';
+import { HotBatch, insertSql } from '../db/hot-query.js';
+import type { AccountsTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
-import { insertNewSession, tokenPair, type TokenPair } from '../sessions/sessions.js';
-import { findLiveUserByEmail, insertAccount, insertUser, type UserRow } from '../users/queries.js';
+import { SESSION_COLUMNS } from '../sessions/queries.js';
+import { newSessionRow, tokenPair, type TokenPair } from '../sessions/sessions.js';
+import { ACCOUNT_COLUMNS, checkSignUp, USER_COLUMNS, type UserRow } from '../users/queries.js';
 import { assertSignupCallbackUrl, sendSignupConfirmation } from '../email-flows/email-verification.js';
 import { parseEmail } from './email-address.js';
-import { emailSettings } from './email-settings.js';
+import { EMAIL_SETTINGS_KEY, emailSettingsFrom } from './email-settings.js';
 import { assertPasswordAcceptable } from './password-policy.js';
 import { parseName } from './user-name.js';
+
+// A sign-up's whole write, one commit (one statement on PostgreSQL), as sign-in's (sessions/open-session.ts):
+// the user, its `email` identity, the session unless the address must be confirmed first, the audit event.
+const INSERT_USER = insertSql('users', USER_COLUMNS);
+const INSERT_ACCOUNT = insertSql('accounts', ACCOUNT_COLUMNS);
+const INSERT_AUDIT = insertSql('audit_log', AUDIT_COLUMNS);
+const signUpWrites = new HotBatch([INSERT_USER, INSERT_ACCOUNT, insertSql('sessions', SESSION_COLUMNS), INSERT_AUDIT]);
+const signUpWritesWithoutSession = new HotBatch([INSERT_USER, INSERT_ACCOUNT, INSERT_AUDIT]);
 
 export interface PasswordSignUpInput {
   email: string;
@@ -34,32 +45,36 @@ export interface VerificationPending {
 export async function signUpWithPassword(ctx: AppContext, input: PasswordSignUpInput, meta: RequestMeta): Promise<TokenPair | VerificationPending> {
   const { email, normalized } = parseEmail(input.email);
   const name = parseName(input.name);
-  const settings = await emailSettings(ctx);
+  const check = await checkSignUp(ctx.db, ctx.dialect, normalized, EMAIL_SETTINGS_KEY);
+  const settings = emailSettingsFrom(check.settings);
   assertPasswordAcceptable(input.password, settings.passwordPolicy);
   const callbackUrl = assertSignupCallbackUrl(ctx, input.callbackUrl);
   // The documented 409 reveals registration (auth-api.md OP-44, kept for compatibility; rate-limited above).
-  if (await findLiveUserByEmail(ctx.db, normalized)) throw emailTaken();
+  if (check.taken) throw emailTaken();
 
   const passwordHash = await ctx.passwords.hash(input.password);
   const now = ctx.clock.now();
   const user: UserRow = newUserRow(now, { email, normalized, name, passwordHash, signedIn: true });
+  const account: AccountsTable = { id: uuidv7(now), user_id: user.id, provider: 'email', provider_account_id: normalized, email, created_at: now };
+  const opened = settings.requireEmailVerification ? null : newSessionRow(ctx, user.id, meta);
+  const audit = auditRow(ctx, { event: 'user.signed_up', userId: user.id, sessionId: opened?.row.id ?? null, actor: 'user', meta, details: { method: 'password' } });
+  const userValues = USER_COLUMNS.map((column) => user[column]);
+  const accountValues = ACCOUNT_COLUMNS.map((column) => account[column]);
+  const auditValues = AUDIT_COLUMNS.map((column) => audit[column]);
   try {
-    // The user, the identity, the session and the audit event commit together.
-    const session = await ctx.db.transaction().execute(async (trx) => {
-      await insertUser(trx, user);
-      await insertAccount(trx, { id: uuidv7(now), user_id: user.id, provider: 'email', provider_account_id: normalized, email, created_at: now });
-      const opened = settings.requireEmailVerification ? null : await insertNewSession(ctx, trx, user.id, meta);
-      await recordAudit(ctx, { event: 'user.signed_up', userId: user.id, sessionId: opened?.sessionId ?? null, actor: 'user', meta, details: { method: 'password' } }, trx);
-      return opened;
-    });
-    await sendSignupConfirmation(ctx, user, callbackUrl);
-    if (!session) return { message: 'Account created; confirm your email address to sign in', email };
-    return tokenPair(ctx, user, session);
+    if (opened) {
+      await signUpWrites.run(ctx.db, ctx.dialect, [userValues, accountValues, SESSION_COLUMNS.map((column) => opened.row[column]), auditValues]);
+    } else {
+      await signUpWritesWithoutSession.run(ctx.db, ctx.dialect, [userValues, accountValues, auditValues]);
+    }
   } catch (error) {
     // Two sign-ups racing for one address: the partial unique index decides, the loser gets the 409.
     if (isUniqueViolation(error)) throw emailTaken();
     throw error;
   }
+  await sendSignupConfirmation(ctx, user, callbackUrl);
+  if (!opened) return { message: 'Account created; confirm your email address to sign in', email };
+  return tokenPair(ctx, user, { sessionId: opened.row.id, refreshToken: opened.refreshToken });
 }
 
 function emailTaken(): AppError {

@@ -1,19 +1,9 @@
-import { auditRow, type AuditInput } from '../audit/record.js';
-import type { AuditLogTable } from '../audit/tables.js';
+import { AUDIT_COLUMNS, auditRow, type AuditInput } from '../audit/record.js';
 import type { AppContext } from '../context.js';
-import { columnsOf, HotBatch, insertSql } from '../db/hot-query.js';
+import { HotBatch, insertSql } from '../db/hot-query.js';
 import type { RequestMeta } from '../http/request-meta.js';
-import type { SessionRow } from './queries.js';
+import { SESSION_COLUMNS } from './queries.js';
 import { newSessionRow } from './sessions.js';
-
-const SESSION_COLUMNS = columnsOf<SessionRow>({
-  id: true, user_id: true, refresh_token_hash: true, refresh_generation: true, current_token_sealed: true, rotated_at: true,
-  user_agent: true, ip_address: true, device_info: true, org_id: true, created_at: true, last_activity_at: true, expires_at: true,
-  revoked_at: true, revoked_reason: true,
-});
-const AUDIT_COLUMNS = columnsOf<AuditLogTable>({
-  id: true, event: true, outcome: true, user_id: true, session_id: true, actor: true, ip: true, user_agent: true, details: true, created_at: true,
-});
 
 // A sign-in's whole write, one commit (one statement on PostgreSQL): most of a sign-in's own cost after
 // the password hash is this write and the queries around it (bench/PROFILE.md).

@@ -2,7 +2,7 @@ import { sql, type SqlBool, type Updateable } from 'kysely';
 import type { DialectFlags } from '../db/dialect.js';
 import { columnsOf, HotQuery } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
-import type { UsersTable } from '../db/types.js';
+import type { AccountsTable, UsersTable } from '../db/types.js';
 import type { UserProfilesTable } from './tables.js';
 
 export type UserRow = UsersTable;
@@ -22,7 +22,7 @@ export function findLiveUserByEmail(db: Db, emailNormalized: string) {
 
 // Every password sign-in starts with this lookup: fixed SQL (db/hot-query.ts), the same user row as
 // above plus the settings row a sign-in checks next, in one query (one round trip on PostgreSQL).
-const USER_COLUMNS = columnsOf<UserRow>({
+export const USER_COLUMNS = columnsOf<UserRow>({
   id: true, email: true, email_normalized: true, name: true, nickname: true, role: true, email_verified_at: true, image: true,
   onboarding_status: true, password_hash: true, password_changed_at: true, mfa_enabled: true, banned_at: true, deleted_at: true,
   last_sign_in_at: true, created_at: true, updated_at: true,
@@ -39,6 +39,20 @@ export async function findSignInUser(db: Db, dialect: DialectFlags, emailNormali
   const { settings_value: settings, ...user } = row;
   return { user: user as UserRow, settings };
 }
+
+// A password sign-up's two reads (is the address taken? the email provider's settings) in one query.
+const signUpCheck = new HotQuery<{ taken_id: string | null; settings_value: string | null }>(
+  'select (select id from users where email_normalized = ? and deleted_at is null) as taken_id, ' +
+    '(select value from settings where key = ?) as settings_value',
+);
+
+/** Whether a live user holds `emailNormalized`, and the value of the settings row `settingsKey`. */
+export async function checkSignUp(db: Db, dialect: DialectFlags, emailNormalized: string, settingsKey: string) {
+  const row = (await signUpCheck.first(db, dialect, [emailNormalized, settingsKey]))!;
+  return { taken: row.taken_id !== null, settings: row.settings_value };
+}
+
+export const ACCOUNT_COLUMNS = columnsOf<AccountsTable>({ id: true, user_id: true, provider: true, provider_account_id: true, email: true, created_at: true });
 
 export function insertUser(db: Db, row: UserRow) {
   return db.insertInto('users').values(row).execute();
