@@ -2,7 +2,7 @@ import type { AppContext } from '../context.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { randomToken } from '../crypto/random.js';
 import type { Db } from '../db/transaction.js';
-import { findEmailToken, insertEmailToken, voidLiveEmailTokens } from './queries.js';
+import { findEmailToken, replaceEmailToken } from './queries.js';
 import type { EmailTokenPurpose, EmailTokensTable } from './tables.js';
 
 /** 32 CSPRNG bytes, base64url (auth-api.md §8.1 [P]); anything else is refused before a lookup. */
@@ -23,22 +23,19 @@ export interface IssueTokenInput {
  * A new one-time token; the older unused ones of the same purpose and address die in the same
  * transaction ("newest wins", §8.3/§8.4). Only the SHA-256 is stored (ASVS 2.8.x: 256-bit random).
  */
-export async function issueEmailToken(ctx: Pick<AppContext, 'db' | 'clock'>, input: IssueTokenInput): Promise<string> {
+export async function issueEmailToken(ctx: Pick<AppContext, 'db' | 'dialect' | 'clock'>, input: IssueTokenInput): Promise<string> {
   const token = randomToken(32);
   const now = ctx.clock.now();
-  await ctx.db.transaction().execute(async (trx) => {
-    await voidLiveEmailTokens(trx, input.purpose, input.emailNormalized, now);
-    await insertEmailToken(trx, {
-      token_hash: sha256Hex(token),
-      purpose: input.purpose,
-      email_normalized: input.emailNormalized,
-      email: input.email,
-      user_id: input.userId,
-      name: input.name ?? null,
-      created_at: now,
-      expires_at: now + input.ttlMs,
-      used_at: null,
-    });
+  await replaceEmailToken(ctx.db, ctx.dialect, {
+    token_hash: sha256Hex(token),
+    purpose: input.purpose,
+    email_normalized: input.emailNormalized,
+    email: input.email,
+    user_id: input.userId,
+    name: input.name ?? null,
+    created_at: now,
+    expires_at: now + input.ttlMs,
+    used_at: null,
   });
   return token;
 }
