@@ -49,6 +49,37 @@ describe('smtpMailer against a real SMTP server (smtp-server sink)', () => {
     }
   });
 
+  it('sends a burst of mails over one pooled connection, and closes it on close()', async () => {
+    const mailer = smtpMailer(mailbox.url, 'no-reply@latch.test');
+    const before = mailbox.connections;
+    try {
+      for (const n of [1, 2, 3]) await mailer.send({ to: `pooled-${n}@example.test`, subject: `mail ${n}`, text: 'body' });
+      for (const n of [1, 2, 3]) expect((await mailbox.waitFor(`pooled-${n}@example.test`)).subject).toBe(`mail ${n}`);
+      expect(mailbox.connections - before).toBe(1);
+    } finally {
+      await mailer.close();
+    }
+    // A closed mailer holds nothing open: the next mailer connects anew.
+    const next = smtpMailer(mailbox.url, 'no-reply@latch.test');
+    try {
+      await next.send({ to: 'pooled-4@example.test', subject: 'mail 4', text: 'body' });
+      expect(mailbox.connections - before).toBe(2);
+    } finally {
+      await next.close();
+    }
+  });
+
+  it('connects per mail when the URL says pool=false', async () => {
+    const mailer = smtpMailer(`${mailbox.url}?pool=false`, 'no-reply@latch.test');
+    const before = mailbox.connections;
+    try {
+      for (const n of [1, 2]) await mailer.send({ to: `unpooled-${n}@example.test`, subject: `mail ${n}`, text: 'body' });
+      expect(mailbox.connections - before).toBe(2);
+    } finally {
+      await mailer.close();
+    }
+  });
+
   it('rejects (instead of hanging or pretending) when the SMTP server is unreachable', async () => {
     const mailer = smtpMailer('smtp://127.0.0.1:1', 'no-reply@latch.test');
     try {

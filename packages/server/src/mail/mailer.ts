@@ -23,9 +23,14 @@ export interface Mailer {
 
 const OUTBOX_KEEP = 1000;
 
-/** SMTP through nodemailer when LATCH_SMTP_URL is set (config.md). */
+/**
+ * SMTP through nodemailer when LATCH_SMTP_URL is set (config.md), over a pool of connections that stay
+ * open between mails (nodemailer's defaults: up to 5 connections, 100 mails each): a burst of resets or
+ * sign-ups does not pay a TCP and TLS handshake and an SMTP greeting and login per mail. A `pool`
+ * parameter in the URL (`?pool=false`) wins.
+ */
 export function smtpMailer(url: string, from: string): Mailer {
-  const transport = nodemailer.createTransport(url);
+  const transport = nodemailer.createTransport(withPool(url));
   return {
     kind: 'smtp',
     async send(message) {
@@ -35,6 +40,11 @@ export function smtpMailer(url: string, from: string): Mailer {
       transport.close();
     },
   };
+}
+
+function withPool(url: string): string {
+  if (/[?&]pool=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}pool=true`;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface ReceivedMail {
  */
 export class Mailbox {
   readonly messages: ReceivedMail[] = [];
+  /** SMTP connections accepted so far. */
+  connections = 0;
   private server?: SMTPServer;
   private port = 0;
 
@@ -28,6 +30,10 @@ export class Mailbox {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onConnect: (_session, callback) => {
+        this.connections++;
+        callback();
+      },
       onData: (stream, session, callback) => {
         simpleParser(stream)
           .then((parsed) => {
