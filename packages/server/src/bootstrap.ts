@@ -87,7 +87,7 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
     if (!config.smtpUrl && config.nodeEnv === 'production' && !options.mailer) {
       throw new ConfigError('LATCH_SMTP_URL', 'is required when NODE_ENV=production (the dev outbox is refused)');
     }
-    const mailer = options.mailer ?? (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : outboxMailer(handle.db, clock, log));
+    const mailer = options.mailer ?? (config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : outboxMailer(handle.db, handle.dialect, clock, log));
     closers.push(() => mailer.close());
 
     const ctx: AppContext = {

@@ -140,7 +140,7 @@ describe.each(dialects)('the dev outbox (%s)', (dialect) => {
   });
 
   it('keeps each message with its template, text and HTML, and logs no body', async () => {
-    const mailer = outboxMailer(handle.db, clock, log);
+    const mailer = outboxMailer(handle.db, handle.dialect, clock, log);
     await mailer.send({ to: 'bob@example.test', subject: 'Confirm', text: 'token=secret-in-body', html: '<p>secret-in-html</p>', template: 'signup_confirmation' });
     const row = await handle.db.selectFrom('outbox').selectAll().where('to_address', '=', 'bob@example.test').executeTakeFirstOrThrow();
     expect(row).toMatchObject({ subject: 'Confirm', text_body: 'token=secret-in-body', html_body: '<p>secret-in-html</p>', template: 'signup_confirmation', created_at: clock.now() });
@@ -161,7 +161,7 @@ describe.each(dialects)('the dev outbox (%s)', (dialect) => {
       created_at: base + i * 1000,
     }));
     for (let i = 0; i < rows.length; i += 200) await handle.db.insertInto('outbox').values(rows.slice(i, i + 200)).execute();
-    const mailer = outboxMailer(handle.db, clock, log);
+    const mailer = outboxMailer(handle.db, handle.dialect, clock, log);
     for (let i = 0; i < 3; i++) {
       clock.advance(1000);
       await mailer.send({ to: `new-${i}@example.test`, subject: `new ${i}`, text: 'y' });

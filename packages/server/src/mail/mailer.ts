@@ -2,7 +2,10 @@ import nodemailer from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import { uuidv7 } from '../crypto/random.js';
-import type { Db } from '../db/transaction.js';
+import type { Kysely } from 'kysely';
+import type { DialectFlags } from '../db/dialect.js';
+import { columnsOf, HotBatch, insertSql } from '../db/hot-query.js';
+import type { Database, OutboxTable } from '../db/types.js';
 
 export interface MailMessage {
   to: string;
@@ -47,33 +50,36 @@ function withPool(url: string): string {
   return `${url}${url.includes('?') ? '&' : '?'}pool=true`;
 }
 
+// The dev outbox keeps the newest 1,000 messages. Ids are UUIDv7 of the send time, so id order is time
+// order and the primary key finds the cut by walking its index (ordering by created_at sorted the table
+// on every send). One commit, one statement on PostgreSQL: the messages past the newest 999 go and the
+// new one is written (PostgreSQL's delete does not see the row the same statement inserts).
+const OUTBOX_COLUMNS = columnsOf<OutboxTable>({ id: true, to_address: true, subject: true, template: true, text_body: true, html_body: true, created_at: true });
+const keepInOutbox = new HotBatch([
+  `delete from outbox where id <= (select id from outbox order by id desc limit 1 offset ${OUTBOX_KEEP - 1})`,
+  insertSql('outbox', OUTBOX_COLUMNS),
+]);
+
 /**
  * The dev mailer: messages are logged (subject and recipient only, never the body, which holds
  * tokens) and kept in the database outbox, newest 1,000, readable with the secret key.
  */
-export function outboxMailer(db: Db, clock: Clock, log: FastifyBaseLogger): Mailer {
+export function outboxMailer(db: Kysely<Database>, dialect: DialectFlags, clock: Clock, log: FastifyBaseLogger): Mailer {
   return {
     kind: 'outbox',
     async send(message) {
       const now = clock.now();
-      await db
-        .insertInto('outbox')
-        .values({
-          id: uuidv7(now),
-          to_address: message.to,
-          subject: message.subject,
-          template: message.template ?? null,
-          text_body: message.text,
-          html_body: message.html ?? null,
-          created_at: now,
-        })
-        .execute();
+      const row: OutboxTable = {
+        id: uuidv7(now),
+        to_address: message.to,
+        subject: message.subject,
+        template: message.template ?? null,
+        text_body: message.text,
+        html_body: message.html ?? null,
+        created_at: now,
+      };
+      await keepInOutbox.run(db, dialect, [[], OUTBOX_COLUMNS.map((column) => row[column])]);
       log.info({ to: message.to, subject: message.subject, template: message.template }, 'mail kept in the dev outbox');
-      // Ids are UUIDv7 of the send time, so id order is time order: the primary key finds the first
-      // message past the newest 1,000 by walking its index (ordering by created_at sorted the table on
-      // every send, most of a sign-up's database time).
-      const stale = await db.selectFrom('outbox').select('id').orderBy('id', 'desc').offset(OUTBOX_KEEP).limit(1).executeTakeFirst();
-      if (stale) await db.deleteFrom('outbox').where('id', '<=', stale.id).execute();
     },
     async close() {},
   };
