@@ -45,12 +45,12 @@ export async function recordAudit(ctx: Pick<AppContext, 'db' | 'clock' | 'log'>,
   await write.catch((error) => ctx.log.error({ err: error, event: input.event }, 'could not record audit event'));
 }
 
-/** The row `recordAudit` writes, for callers that batch it with their own writes. */
 /** Every column of `audit_log`, for the fixed inserts of the sign-up and sign-in batches. */
 export const AUDIT_COLUMNS = columnsOf<AuditLogTable>({
   id: true, event: true, outcome: true, user_id: true, session_id: true, actor: true, ip: true, user_agent: true, details: true, created_at: true,
 });
 
+/** The row `recordAudit` writes, for callers that batch it with their own writes. */
 export function auditRow(ctx: Pick<AppContext, 'clock'>, input: AuditInput): AuditLogTable {
   const now = ctx.clock.now();
   return {

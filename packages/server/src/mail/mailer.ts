@@ -1,8 +1,8 @@
 import nodemailer from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { uuidv7 } from '../crypto/random.js';
-import type { Kysely } from 'kysely';
 import type { DialectFlags } from '../db/dialect.js';
 import { columnsOf, HotBatch, insertSql } from '../db/hot-query.js';
 import type { Database, OutboxTable } from '../db/types.js';
