@@ -24,7 +24,7 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
   const ip = meta.ip ?? 'unknown';
   await ctx.limiter.check('signInPerIp', ip, 'auth/too-many-login-attempts');
   const { normalized } = parseEmail(input.email);
-  await ctx.limiter.check('signInPerEmail', normalized, 'auth/account-locked');
+  const emailFailures = await ctx.limiter.check('signInPerEmail', normalized, 'auth/account-locked');
 
   // The email provider's settings come with the user (one query); they are only used past the password.
   const found = await findSignInUser(ctx.db, ctx.dialect, normalized, EMAIL_SETTINGS_KEY);
@@ -36,7 +36,9 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
     throw new AppError('auth/invalid-credentials', 'Email or password is incorrect');
   }
   const { user } = found;
-  await ctx.limiter.reset('signInPerEmail', normalized);
+  // The right password forgives the address's earlier failures; with none recorded there is nothing to
+  // delete, and on a shared store (PostgreSQL, Redis) that is a round trip saved on every sign-in.
+  if (emailFailures > 0) await ctx.limiter.reset('signInPerEmail', normalized);
 
   if (user.banned_at !== null) throw new AppError('auth/account-banned', 'This account is suspended');
   const settings = emailSettingsFrom(found.settings);

@@ -49,7 +49,19 @@ describe('Limiters (memory store)', () => {
     await limiters.penalize('burst', key);
     expect((await refusal(limiters.check('burst', key, 'auth/account-locked'))).code).toBe('auth/account-locked');
     await limiters.reset('burst', key);
-    await expect(limiters.check('burst', key)).resolves.toBeUndefined();
+    await expect(limiters.check('burst', key)).resolves.toBe(0);
+  });
+
+  it('check answers the points spent so far (0 for a key never penalized, or when limits are off)', async () => {
+    const key = unique('email');
+    expect(await limiters.check('burst', key)).toBe(0);
+    await limiters.penalize('burst', key);
+    await limiters.penalize('burst', key);
+    expect(await limiters.check('burst', key)).toBe(2);
+    const off = new Limiters({ kind: 'memory' }, false);
+    off.register('burst', { points: 1, duration: 60 }, 'auth/too-many-requests');
+    await off.penalize('burst', key);
+    expect(await off.check('burst', key)).toBe(0);
   });
 
   it('treats keys of any length the same way (long keys are digested)', async () => {
@@ -97,6 +109,22 @@ describe.each(dialects)('the store follows the deployment (%s)', (dialect) => {
         await opened.close();
       }
     });
+  });
+
+  it('check answers the points spent so far in the shared store too', async () => {
+    const opened = await openContext(loadConfig(testEnv(database.url)), { log: createLogger('silent'), migrate: true });
+    try {
+      const limiter = opened.ctx.limiter;
+      limiter.register('counted', { points: 3, duration: 60 }, 'auth/too-many-requests');
+      const key = unique('email');
+      expect(await limiter.check('counted', key)).toBe(0);
+      await limiter.penalize('counted', key);
+      expect(await limiter.check('counted', key)).toBe(1);
+      await limiter.reset('counted', key);
+      expect(await limiter.check('counted', key)).toBe(0);
+    } finally {
+      await opened.close();
+    }
   });
 
   it('stores long keys in a shared store without failing', async () => {

@@ -65,12 +65,17 @@ export class Limiters {
     }
   }
 
-  /** Refuse without spending when the budget is already used up (failure counters). */
-  async check(name: string, key: string, code?: ErrorCode): Promise<void> {
-    if (!this.enabled) return;
+  /**
+   * Refuse without spending when the budget is already used up (failure counters). Returns the points
+   * spent in the current window (0 when none, or when limits are off), so a caller can skip a `reset`
+   * that would have nothing to clear: one round trip less on a shared store.
+   */
+  async check(name: string, key: string, code?: ErrorCode): Promise<number> {
+    if (!this.enabled) return 0;
     const limit = this.get(name);
     const state = await limit.limiter.get(storeKey(key));
     if (state && state.consumedPoints >= limit.rate.points) throw tooMany(code ?? limit.code, limit.rate, state.msBeforeNext);
+    return state?.consumedPoints ?? 0;
   }
 
   /** Record a failure without refusing this request (the refusal comes on the next check). */
