@@ -306,4 +306,16 @@ describe.each(dialects)('MFA brute force (%s)', (dialect) => {
     expect((await t.request('POST', '/v1/auth/mfa/disable', { token: user.accessToken, body: { password: user.password, code: currentCode(t, secret) } })).status).toBe(429);
     expect((await attempt(currentCode(t, other.secret), bystander)).status).toBe(200);
   });
+
+  it('a right code clears the wrong ones before it', async () => {
+    const user = await signUp(t);
+    const { secret } = await enrollMfa(t, user);
+    const attempt = (mfaCode: string) => t.request('POST', '/v1/auth/email/signin', { body: { method: 'password', email: user.email, password: user.password, mfaCode } });
+    for (let round = 0; round < 2; round++) {
+      // A new time step each round: a TOTP code signs in once.
+      t.clock.advance(30_000);
+      for (let i = 0; i < 4; i++) expect((await attempt(wrongCode(t, secret))).body.code).toBe('auth/invalid-mfa-code');
+      expect((await attempt(currentCode(t, secret))).status).toBe(200);
+    }
+  });
 });

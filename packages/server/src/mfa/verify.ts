@@ -16,7 +16,7 @@ export type SecondFactorKind = 'totp' | 'backup_code';
  * before any work so a locked-out attacker learns nothing more.
  */
 export async function verifySecondFactor(ctx: AppContext, userId: string, rawCode: string, meta?: RequestMeta): Promise<SecondFactorKind> {
-  await ctx.limiter.check('mfaAttemptsPerUser', userId);
+  const failures = await ctx.limiter.check('mfaAttemptsPerUser', userId);
   const code = normalizeSecondFactorCode(rawCode);
   const kind = await matchCode(ctx, userId, code);
   if (kind === 'exhausted') {
@@ -27,7 +27,8 @@ export async function verifySecondFactor(ctx: AppContext, userId: string, rawCod
     await recordAudit(ctx, { event: 'mfa.verify_failed', outcome: 'failure', userId, actor: 'user', meta });
     throw new AppError('auth/invalid-mfa-code', 'The authentication code is not valid');
   }
-  await ctx.limiter.reset('mfaAttemptsPerUser', userId);
+  // The right code forgives earlier wrong ones; with none recorded there is nothing to delete.
+  if (failures > 0) await ctx.limiter.reset('mfaAttemptsPerUser', userId);
   if (kind === 'backup_code') await recordAudit(ctx, { event: 'mfa.backup_code_used', userId, actor: 'user', meta });
   return kind;
 }
