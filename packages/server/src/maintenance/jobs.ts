@@ -1,5 +1,6 @@
 import { purgeAuditLog } from '../audit/retention.js';
 import { purgeEmailTokens } from '../email-flows/maintenance.js';
+import { purgeExpiredRateLimits } from '../rate-limit/maintenance.js';
 import { runSessionMaintenance } from '../sessions/maintenance.js';
 import { runUserMaintenance } from '../users/purge.js';
 import type { MaintenanceJob } from './scheduler.js';
@@ -10,4 +11,5 @@ export const MAINTENANCE_JOBS: Record<string, MaintenanceJob> = {
   audit: purgeAuditLog,
   emailTokens: purgeEmailTokens,
   users: runUserMaintenance,
+  rateLimits: purgeExpiredRateLimits,
 };

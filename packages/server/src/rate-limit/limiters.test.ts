@@ -7,7 +7,9 @@ import { openContext } from '../bootstrap.js';
 import { loadConfig } from '../config/load-config.js';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../http/logging.js';
+import { MAINTENANCE_JOBS } from '../maintenance/jobs.js';
 import { Limiters } from './limiters.js';
+import { purgeExpiredRateLimits } from './maintenance.js';
 
 const unique = (tag: string) => `${tag}-${randomBytes(6).toString('hex')}`;
 
@@ -122,6 +124,38 @@ describe.each(dialects)('the store follows the deployment (%s)', (dialect) => {
       expect(await limiter.check('counted', key)).toBe(1);
       await limiter.reset('counted', key);
       expect(await limiter.check('counted', key)).toBe(0);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('the maintenance loop deletes counters that expired over an hour ago, and only those', async () => {
+    expect(MAINTENANCE_JOBS.rateLimits).toBe(purgeExpiredRateLimits);
+    const opened = await openContext(loadConfig(testEnv(database.url)), { log: createLogger('silent'), migrate: true });
+    try {
+      const { ctx } = opened;
+      const live = unique('live');
+      if (dialect === 'postgres') {
+        // A counter written by the library itself, expiring in a minute.
+        ctx.limiter.register('purgeable', { points: 5, duration: 60 }, 'auth/too-many-requests');
+        await ctx.limiter.consume('purgeable', live);
+      } else {
+        await ctx.db.insertInto('rate_limits').values({ key: `latch:purgeable:${live}`, points: 1, expire: Date.now() + 60_000 }).execute();
+      }
+      const now = Date.now();
+      const rows = { stale: unique('stale'), recent: unique('recent'), forever: unique('forever') };
+      await ctx.db.insertInto('rate_limits').values([
+        { key: rows.stale, points: 3, expire: now - 2 * 3_600_000 },
+        { key: rows.recent, points: 3, expire: now - 10 * 60_000 },
+        { key: rows.forever, points: 3, expire: null },
+      ]).execute();
+      const keys = async () => (await ctx.db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key).sort();
+
+      expect(await purgeExpiredRateLimits(ctx, now)).toEqual({ deleted: 1 });
+      expect(await keys()).toEqual([`latch:purgeable:${live}`, rows.forever, rows.recent].sort());
+      // Two hours on, the recent one and the library's own counter are over an hour past their expiry too.
+      expect(await purgeExpiredRateLimits(ctx, now + 2 * 3_600_000)).toEqual({ deleted: 2 });
+      expect(await keys()).toEqual([rows.forever]);
     } finally {
       await opened.close();
     }
