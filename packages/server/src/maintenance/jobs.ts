@@ -1,5 +1,6 @@
 import { purgeAuditLog } from '../audit/retention.js';
 import { purgeEmailTokens } from '../email-flows/maintenance.js';
+import { purgeMcpOauthTokens } from '../mcp/oauth/maintenance.js';
 import { purgeExpiredRateLimits } from '../rate-limit/maintenance.js';
 import { runSessionMaintenance } from '../sessions/maintenance.js';
 import { runUserMaintenance } from '../users/purge.js';
@@ -12,4 +13,5 @@ export const MAINTENANCE_JOBS: Record<string, MaintenanceJob> = {
   emailTokens: purgeEmailTokens,
   users: runUserMaintenance,
   rateLimits: purgeExpiredRateLimits,
+  mcpOauth: purgeMcpOauthTokens,
 };
