@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { Writable } from 'node:stream';
+import { SMTPServer } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -141,6 +142,64 @@ describe('latch serve on SIGTERM', () => {
       stuck.destroy();
     } finally {
       await db.drop();
+    }
+  }, 60_000);
+});
+
+describe('graceful shutdown with mail over SMTP', () => {
+  it('delivers a mail still being sent when the stop begins before it closes the connection pool', async () => {
+    // An SMTP sink that takes the message in but holds its answer until the test lets it go.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const received: Array<{ to: string[]; data: string }> = [];
+    let inData = false;
+    const sink = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        inData = true;
+        let data = '';
+        stream.on('data', (chunk: Buffer) => (data += chunk));
+        stream.on('end', () => {
+          void gate.then(() => {
+            received.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
+            callback();
+          });
+        });
+      },
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const port = (sink.server.address() as { port: number }).port;
+    const database = await createTestDatabase('sqlite');
+    const { lines, log } = logSink();
+    let server: RunningServer | undefined;
+    try {
+      server = await startServer(loadConfig(testEnv(database.url, { LATCH_PORT: '0', LATCH_SMTP_URL: `smtp://127.0.0.1:${port}` })), { log, migrate: true, print: () => {} });
+      const email = uniqueEmail('mail-at-stop');
+      const res = await fetch(`${server.url}/v1/auth/email/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': TEST_PK },
+        body: JSON.stringify({ method: 'password', email, password: STRONG_PASSWORD, name: 'Mail At Stop' }),
+      });
+      expect(res.status).toBe(201);
+      // The confirmation mail has reached the SMTP server and waits for its answer.
+      await expect.poll(() => inData, { timeout: 5000, interval: 10 }).toBe(true);
+
+      let stopDone = false;
+      const stopped = server.stop().then(() => (stopDone = true));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(stopDone).toBe(false);
+      release();
+      await stopped;
+      expect(received.map((m) => m.to)).toEqual([[email]]);
+      expect(received[0]!.data).toContain('Subject:');
+      expect(lines.join('\n')).not.toContain('email delivery failed');
+    } finally {
+      release();
+      await server?.stop();
+      await new Promise<void>((resolve) => sink.close(() => resolve()));
+      await database.drop();
     }
   }, 60_000);
 });
