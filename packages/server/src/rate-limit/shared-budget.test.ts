@@ -136,3 +136,23 @@ describe.each(shared)('one budget across instances ($name)', ({ dialect, redis }
     expectErrorEnvelope(await signIn(b, user.email, user.password, uniqueIp()), 429, 'auth/account-locked');
   });
 });
+
+describe.each(dialects.filter((d) => d === 'postgres'))('refresh under load with the budgets in PostgreSQL (%s)', (dialect) => {
+  it('answers more concurrent refreshes than the pool has connections (the budget is not spent inside the transaction)', async () => {
+    // The limiter's PostgreSQL store draws from the same pool (10 connections) as the transactions.
+    const t = await createTestApp(dialect, { env: { LATCH_RATE_SIGNUP_IP: '1000/3600' } });
+    try {
+      expect(t.ctx.limiter.storeKind).toBe('postgres');
+      const users = [];
+      for (let i = 0; i < 30; i++) users.push(await signUp(t, { ip: uniqueIp() }));
+      const answers = await Promise.race([
+        Promise.all(users.map((user) => t.request('POST', '/v1/auth/refresh', { body: { refreshToken: user.refreshToken } }))),
+        new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 10_000)),
+      ]);
+      expect(answers).not.toBe('stuck');
+      expect((answers as Array<{ status: number }>).map((r) => r.status)).toEqual(users.map(() => 200));
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});

@@ -81,6 +81,11 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
   const macKey = ctx.sealer.macKey(REFRESH_MAC_PURPOSE);
   const claims = readRefreshToken(macKey, refreshToken);
   if (!claims) throw invalidRefresh();
+  // The per-session budget is spent before the transaction: the MAC vouches for the session id, and on
+  // the PostgreSQL store the limiter takes a connection of its own from the same pool, so spending it
+  // inside the transaction deadlocked once as many refreshes as the pool has connections held one each
+  // and waited for a second.
+  await ctx.limiter.consume('refreshPerSession', claims.sessionId);
   let revokedUser: string | null = null;
   try {
     // The access token is signed once the transaction committed: signing may hop to another thread,
@@ -89,9 +94,6 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
       const now = ctx.clock.now();
       const session = await findSessionForRefresh(trx, ctx.dialect, claims.sessionId);
       if (!session) return invalidRefresh();
-      // The per-session budget is spent inside the transaction, once the session is known; over budget,
-      // the error rolls back a transaction that wrote nothing.
-      await ctx.limiter.consume('refreshPerSession', session.id);
       // decisions.md §3: the ban is checked before the session state (a ban also revokes sessions).
       if (session.u_banned_at !== null) return new AppError('auth/account-banned', 'This account is suspended');
       const user = session.u_id === null || session.u_deleted_at !== null ? null : { id: session.u_id, role: session.u_role! };
