@@ -6,8 +6,12 @@ import { runUserMaintenance } from '../users/purge.js';
 
 function fakeContext() {
   const errors: Array<{ job: unknown; message: string }> = [];
-  const log = { error: (fields: { job: unknown; err: Error }) => errors.push({ job: fields.job, message: fields.err.message }) };
-  return { ctx: { log } as unknown as AppContext, errors };
+  const infos: Array<Record<string, unknown>> = [];
+  const log = {
+    error: (fields: { job: unknown; err: Error }) => errors.push({ job: fields.job, message: fields.err.message }),
+    info: (fields: Record<string, unknown>) => infos.push(fields),
+  };
+  return { ctx: { log } as unknown as AppContext, errors, infos };
 }
 
 describe('maintenance scheduler', () => {
@@ -39,6 +43,18 @@ describe('maintenance scheduler', () => {
     stop();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(ran).toHaveLength(6);
+  });
+
+  it('logs what a job removed, and stays quiet when it removed nothing', async () => {
+    const { ctx, infos } = fakeContext();
+    const stop = startMaintenance(ctx, {
+      busy: async () => ({ deleted: 3, wiped: 0 }),
+      idle: async () => ({ deleted: 0 }),
+      silent: async () => undefined,
+    }, 1_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(infos).toEqual([{ job: 'busy', deleted: 3, wiped: 0 }]);
+    stop();
   });
 
   it('never starts a pass while the previous one is still running', async () => {

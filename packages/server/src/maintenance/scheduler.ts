@@ -13,7 +13,9 @@ export function startMaintenance(ctx: AppContext, jobs: Record<string, Maintenan
     running = true;
     for (const [name, job] of Object.entries(jobs)) {
       try {
-        await job(ctx);
+        const result = await job(ctx);
+        // Jobs answer what they removed ({ deleted: 3 }, …); a pass that changed something is logged.
+        if (changedAnything(result)) ctx.log.info({ job: name, ...(result as object) }, 'maintenance');
       } catch (error) {
         ctx.log.error({ err: error, job: name }, 'maintenance job failed');
       }
@@ -23,4 +25,8 @@ export function startMaintenance(ctx: AppContext, jobs: Record<string, Maintenan
   const timer = setInterval(tick, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+function changedAnything(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && Object.values(result).some((value) => typeof value === 'number' && value > 0);
 }
