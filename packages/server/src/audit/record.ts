@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.js';
 import { uuidv7 } from '../crypto/random.js';
-import { columnsOf } from '../db/hot-query.js';
+import { columnsOf, HotInsert } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { RequestMeta } from '../http/request-meta.js';
 import { insertAuditEvent } from './queries.js';
@@ -45,10 +45,10 @@ export async function recordAudit(ctx: Pick<AppContext, 'db' | 'clock' | 'log'>,
   await write.catch((error) => ctx.log.error({ err: error, event: input.event }, 'could not record audit event'));
 }
 
-/** Every column of `audit_log`, for the fixed inserts of the sign-up and sign-in batches. */
-export const AUDIT_COLUMNS = columnsOf<AuditLogTable>({
+/** A whole `audit_log` row (`auditRow`), for the sign-up and sign-in batches. */
+export const AUDIT_INSERT = new HotInsert<AuditLogTable>('audit_log', columnsOf<AuditLogTable>({
   id: true, event: true, outcome: true, user_id: true, session_id: true, actor: true, ip: true, user_agent: true, details: true, created_at: true,
-});
+}));
 
 /** The row `recordAudit` writes, for callers that batch it with their own writes. */
 export function auditRow(ctx: Pick<AppContext, 'clock'>, input: AuditInput): AuditLogTable {

@@ -1,15 +1,15 @@
-import { AUDIT_COLUMNS, auditRow } from '../audit/record.js';
+import { AUDIT_INSERT, auditRow } from '../audit/record.js';
 import { newUserRow } from '../users/new-user-row.js';
 import type { AppContext } from '../context.js';
 import { uuidv7 } from '../crypto/random.js';
 import { isUniqueViolation } from '../db/constraint-error.js';
-import { HotBatch, insertSql } from '../db/hot-query.js';
+import { HotBatch } from '../db/hot-query.js';
 import type { AccountsTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
-import { SESSION_COLUMNS } from '../sessions/queries.js';
+import { SESSION_INSERT } from '../sessions/queries.js';
 import { newSessionRow, tokenPair, type TokenPair } from '../sessions/sessions.js';
-import { ACCOUNT_COLUMNS, checkSignUp, USER_COLUMNS, type UserRow } from '../users/queries.js';
+import { ACCOUNT_INSERT, checkSignUp, USER_INSERT, type UserRow } from '../users/queries.js';
 import { assertSignupCallbackUrl, sendSignupConfirmation } from '../email-flows/email-verification.js';
 import { parseEmail } from './email-address.js';
 import { EMAIL_SETTINGS_KEY, emailSettingsFrom } from './email-settings.js';
@@ -18,11 +18,8 @@ import { parseName } from './user-name.js';
 
 // A sign-up's whole write, one commit (one statement on PostgreSQL), as sign-in's (sessions/open-session.ts):
 // the user, its `email` identity, the session unless the address must be confirmed first, the audit event.
-const INSERT_USER = insertSql('users', USER_COLUMNS);
-const INSERT_ACCOUNT = insertSql('accounts', ACCOUNT_COLUMNS);
-const INSERT_AUDIT = insertSql('audit_log', AUDIT_COLUMNS);
-const signUpWrites = new HotBatch([INSERT_USER, INSERT_ACCOUNT, insertSql('sessions', SESSION_COLUMNS), INSERT_AUDIT]);
-const signUpWritesWithoutSession = new HotBatch([INSERT_USER, INSERT_ACCOUNT, INSERT_AUDIT]);
+const signUpWrites = new HotBatch([USER_INSERT.sql, ACCOUNT_INSERT.sql, SESSION_INSERT.sql, AUDIT_INSERT.sql]);
+const signUpWritesWithoutSession = new HotBatch([USER_INSERT.sql, ACCOUNT_INSERT.sql, AUDIT_INSERT.sql]);
 
 export interface PasswordSignUpInput {
   email: string;
@@ -58,14 +55,11 @@ export async function signUpWithPassword(ctx: AppContext, input: PasswordSignUpI
   const account: AccountsTable = { id: uuidv7(now), user_id: user.id, provider: 'email', provider_account_id: normalized, email, created_at: now };
   const opened = settings.requireEmailVerification ? null : newSessionRow(ctx, user.id, meta);
   const audit = auditRow(ctx, { event: 'user.signed_up', userId: user.id, sessionId: opened?.row.id ?? null, actor: 'user', meta, details: { method: 'password' } });
-  const userValues = USER_COLUMNS.map((column) => user[column]);
-  const accountValues = ACCOUNT_COLUMNS.map((column) => account[column]);
-  const auditValues = AUDIT_COLUMNS.map((column) => audit[column]);
   try {
     if (opened) {
-      await signUpWrites.run(ctx.db, ctx.dialect, [userValues, accountValues, SESSION_COLUMNS.map((column) => opened.row[column]), auditValues]);
+      await signUpWrites.run(ctx.db, ctx.dialect, [USER_INSERT.values(user), ACCOUNT_INSERT.values(account), SESSION_INSERT.values(opened.row), AUDIT_INSERT.values(audit)]);
     } else {
-      await signUpWritesWithoutSession.run(ctx.db, ctx.dialect, [userValues, accountValues, auditValues]);
+      await signUpWritesWithoutSession.run(ctx.db, ctx.dialect, [USER_INSERT.values(user), ACCOUNT_INSERT.values(account), AUDIT_INSERT.values(audit)]);
     }
   } catch (error) {
     // Two sign-ups racing for one address: the partial unique index decides, the loser gets the 409.

@@ -2,11 +2,19 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, dialects, type TestDatabase, postgresOnly } from '../../test/helpers/databases.js';
 import { connectDatabase, type DatabaseHandle } from './connect.js';
-import { HotBatch, HotQuery, insertSql } from './hot-query.js';
+import { HotBatch, HotInsert, HotQuery } from './hot-query.js';
 import { migrateToLatest } from './migrate.js';
 
-const setting = insertSql('settings', ['key', 'value', 'updated_at']);
+const settingInsert = new HotInsert<{ key: string; value: string; updated_at: number }>('settings', ['key', 'value', 'updated_at']);
+const setting = settingInsert.sql;
 const valueOf = new HotQuery<{ value: string }>('select value from settings where key = ?');
+
+describe('HotInsert', () => {
+  it('writes every column with a placeholder and gives a row\'s values in the same order', () => {
+    expect(settingInsert.sql).toBe('insert into settings (key, value, updated_at) values (?, ?, ?)');
+    expect(settingInsert.values({ updated_at: 7, value: 'v', key: 'k' })).toEqual(['k', 'v', 7]);
+  });
+});
 
 describe.each(dialects)('HotBatch (%s)', (dialect) => {
   let database: TestDatabase;

@@ -74,9 +74,20 @@ export function columnsOf<Row>(all: Record<keyof Row & string, true>): readonly 
   return Object.keys(all) as (keyof Row & string)[];
 }
 
-/** `insert into table (a, b, …) values (?, ?, …)` for a row given as `columns.map((c) => row[c])`. */
-export function insertSql(table: string, columns: readonly string[]): string {
-  return `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+/**
+ * A fixed insert of a whole row, for a HotBatch: `sql` is `insert into table (a, b, …) values (?, ?, …)`
+ * and `values(row)` the row's values in that column order.
+ */
+export class HotInsert<Row> {
+  readonly sql: string;
+
+  constructor(table: string, private readonly columns: readonly (keyof Row & string)[]) {
+    this.sql = `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+  }
+
+  values(row: Row): unknown[] {
+    return this.columns.map((column) => row[column]);
+  }
 }
 
 const BEGIN = CompiledQuery.raw('begin immediate');

@@ -1,28 +1,28 @@
 import type { Kysely } from 'kysely';
 import type { DialectFlags } from '../db/dialect.js';
-import { columnsOf, HotBatch, insertSql } from '../db/hot-query.js';
+import { columnsOf, HotBatch, HotInsert } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { Database } from '../db/types.js';
 import type { EmailTemplatesTable, EmailTokenPurpose, EmailTokensTable } from './tables.js';
 
 // ---- one-time email tokens ----
 
-const EMAIL_TOKEN_COLUMNS = columnsOf<EmailTokensTable>({
+const EMAIL_TOKEN_INSERT = new HotInsert<EmailTokensTable>('email_tokens', columnsOf<EmailTokensTable>({
   token_hash: true, purpose: true, email_normalized: true, email: true, user_id: true, name: true, created_at: true, expires_at: true, used_at: true,
-});
+}));
 
 // "Newest wins" (auth-api.md §8.3, §8.4, A30): the unused tokens of this purpose and address die as the new
 // one is written, in one commit (one statement on PostgreSQL, whose update does not see the new row).
 const replaceEmailTokenWrites = new HotBatch([
   'update email_tokens set used_at = ? where purpose = ? and email_normalized = ? and used_at is null',
-  insertSql('email_tokens', EMAIL_TOKEN_COLUMNS),
+  EMAIL_TOKEN_INSERT.sql,
 ]);
 
 /** Store `row` and void the other unused tokens of its purpose and address. */
 export function replaceEmailToken(db: Kysely<Database>, dialect: DialectFlags, row: EmailTokensTable) {
   return replaceEmailTokenWrites.run(db, dialect, [
     [row.created_at, row.purpose, row.email_normalized],
-    EMAIL_TOKEN_COLUMNS.map((column) => row[column]),
+    EMAIL_TOKEN_INSERT.values(row),
   ]);
 }
 

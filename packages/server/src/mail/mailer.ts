@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { uuidv7 } from '../crypto/random.js';
 import type { DialectFlags } from '../db/dialect.js';
-import { columnsOf, HotBatch, insertSql } from '../db/hot-query.js';
+import { columnsOf, HotBatch, HotInsert } from '../db/hot-query.js';
 import type { Database, OutboxTable } from '../db/types.js';
 
 export interface MailMessage {
@@ -54,10 +54,12 @@ function withPool(url: string): string {
 // order and the primary key finds the cut by walking its index (ordering by created_at sorted the table
 // on every send). One commit, one statement on PostgreSQL: the messages past the newest 999 go and the
 // new one is written (PostgreSQL's delete does not see the row the same statement inserts).
-const OUTBOX_COLUMNS = columnsOf<OutboxTable>({ id: true, to_address: true, subject: true, template: true, text_body: true, html_body: true, created_at: true });
+const OUTBOX_INSERT = new HotInsert<OutboxTable>('outbox', columnsOf<OutboxTable>({
+  id: true, to_address: true, subject: true, template: true, text_body: true, html_body: true, created_at: true,
+}));
 const keepInOutbox = new HotBatch([
   `delete from outbox where id <= (select id from outbox order by id desc limit 1 offset ${OUTBOX_KEEP - 1})`,
-  insertSql('outbox', OUTBOX_COLUMNS),
+  OUTBOX_INSERT.sql,
 ]);
 
 /**
@@ -78,7 +80,7 @@ export function outboxMailer(db: Kysely<Database>, dialect: DialectFlags, clock:
         html_body: message.html ?? null,
         created_at: now,
       };
-      await keepInOutbox.run(db, dialect, [[], OUTBOX_COLUMNS.map((column) => row[column])]);
+      await keepInOutbox.run(db, dialect, [[], OUTBOX_INSERT.values(row)]);
       log.info({ to: message.to, subject: message.subject, template: message.template }, 'mail kept in the dev outbox');
     },
     async close() {},

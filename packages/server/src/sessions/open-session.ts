@@ -1,16 +1,16 @@
-import { AUDIT_COLUMNS, auditRow, type AuditInput } from '../audit/record.js';
+import { AUDIT_INSERT, auditRow, type AuditInput } from '../audit/record.js';
 import type { AppContext } from '../context.js';
-import { HotBatch, insertSql } from '../db/hot-query.js';
+import { HotBatch } from '../db/hot-query.js';
 import type { RequestMeta } from '../http/request-meta.js';
-import { SESSION_COLUMNS } from './queries.js';
+import { SESSION_INSERT } from './queries.js';
 import { newSessionRow } from './sessions.js';
 
 // A sign-in's whole write, one commit (one statement on PostgreSQL): most of a sign-in's own cost after
 // the password hash is this write and the queries around it (bench/PROFILE.md).
 const signInWrites = new HotBatch([
   'update users set last_sign_in_at = ?, password_hash = coalesce(?, password_hash) where id = ?',
-  insertSql('sessions', SESSION_COLUMNS),
-  insertSql('audit_log', AUDIT_COLUMNS),
+  SESSION_INSERT.sql,
+  AUDIT_INSERT.sql,
 ]);
 
 /**
@@ -27,8 +27,8 @@ export async function openSignedInSession(
   const audit = auditRow(ctx, { ...input.audit, userId, sessionId: row.id, meta });
   await signInWrites.run(ctx.db, ctx.dialect, [
     [row.created_at, input.rehashedPassword ?? null, userId],
-    SESSION_COLUMNS.map((column) => row[column]),
-    AUDIT_COLUMNS.map((column) => audit[column]),
+    SESSION_INSERT.values(row),
+    AUDIT_INSERT.values(audit),
   ]);
   return { sessionId: row.id, refreshToken };
 }

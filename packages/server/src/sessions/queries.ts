@@ -1,16 +1,16 @@
 import type { DialectFlags } from '../db/dialect.js';
-import { columnsOf, HotQuery } from '../db/hot-query.js';
+import { columnsOf, HotInsert, HotQuery } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { SessionsTable } from '../db/types.js';
 
 export type SessionRow = SessionsTable;
 
-/** Every column of `sessions`, for the fixed inserts of the sign-up and sign-in batches. */
-export const SESSION_COLUMNS = columnsOf<SessionRow>({
+/** A whole `sessions` row, for the sign-up and sign-in batches. */
+export const SESSION_INSERT = new HotInsert<SessionRow>('sessions', columnsOf<SessionRow>({
   id: true, user_id: true, refresh_token_hash: true, refresh_generation: true, current_token_sealed: true, rotated_at: true,
   user_agent: true, ip_address: true, device_info: true, org_id: true, created_at: true, last_activity_at: true, expires_at: true,
   revoked_at: true, revoked_reason: true,
-});
+}));
 
 export function insertSession(db: Db, row: SessionRow) {
   return db.insertInto('sessions').values(row).execute();

@@ -1,6 +1,6 @@
 import { sql, type SqlBool, type Updateable } from 'kysely';
 import type { DialectFlags } from '../db/dialect.js';
-import { columnsOf, HotQuery } from '../db/hot-query.js';
+import { columnsOf, HotInsert, HotQuery } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { AccountsTable, UsersTable } from '../db/types.js';
 import type { UserProfilesTable } from './tables.js';
@@ -22,7 +22,7 @@ export function findLiveUserByEmail(db: Db, emailNormalized: string) {
 
 // Every password sign-in starts with this lookup: fixed SQL (db/hot-query.ts), the same user row as
 // above plus the settings row a sign-in checks next, in one query (one round trip on PostgreSQL).
-export const USER_COLUMNS = columnsOf<UserRow>({
+const USER_COLUMNS = columnsOf<UserRow>({
   id: true, email: true, email_normalized: true, name: true, nickname: true, role: true, email_verified_at: true, image: true,
   onboarding_status: true, password_hash: true, password_changed_at: true, mfa_enabled: true, banned_at: true, deleted_at: true,
   last_sign_in_at: true, created_at: true, updated_at: true,
@@ -52,7 +52,11 @@ export async function checkSignUp(db: Db, dialect: DialectFlags, emailNormalized
   return { taken: row.taken_id !== null, settings: row.settings_value };
 }
 
-export const ACCOUNT_COLUMNS = columnsOf<AccountsTable>({ id: true, user_id: true, provider: true, provider_account_id: true, email: true, created_at: true });
+/** Whole `users` and `accounts` rows, for the sign-up batch. */
+export const USER_INSERT = new HotInsert<UserRow>('users', USER_COLUMNS);
+export const ACCOUNT_INSERT = new HotInsert<AccountsTable>('accounts', columnsOf<AccountsTable>({
+  id: true, user_id: true, provider: true, provider_account_id: true, email: true, created_at: true,
+}));
 
 export function insertUser(db: Db, row: UserRow) {
   return db.insertInto('users').values(row).execute();
