@@ -12,7 +12,10 @@ import { nameHotStatements } from './hot-query.js';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: DialectFlags;
-  /** The pg pool, for stores that speak to PostgreSQL themselves (rate limits). */
+  /**
+   * A pg pool of its own for stores that speak to PostgreSQL themselves (rate limits): never one whose
+   * connections Kysely's transactions hold, so a store call cannot wait forever behind them.
+   */
   pgPool?: pg.Pool;
   /** A file-backed SQLite database opened for serving: its WAL checkpoints run on a worker thread. */
   checkpointer?: Checkpointer;
@@ -30,6 +33,9 @@ export interface ConnectOptions {
 // worker cannot keep up or is gone.
 const SAFETY_NET_WAL_PAGES = 10_000;
 
+// Rate-limit counters: one short statement each, so a few connections serve thousands per second.
+const STORE_POOL_SIZE = 4;
+
 // BIGINT (int8) columns hold epoch milliseconds, well inside Number's safe range.
 const pgTypes = {
   getTypeParser(oid: number, format?: unknown) {
@@ -45,7 +51,18 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   pool.on('error', () => {});
   pool.on('connect', (client) => nameHotStatements(client as never));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: POSTGRES, pgPool: pool, close: () => db.destroy() };
+  // Connections open on first use: a deployment whose limits live in Redis or memory never opens one.
+  const storePool = new pg.Pool({ connectionString: url, max: STORE_POOL_SIZE, types: pgTypes as never });
+  storePool.on('error', () => {});
+  return {
+    db,
+    dialect: POSTGRES,
+    pgPool: storePool,
+    close: async () => {
+      await db.destroy();
+      await storePool.end();
+    },
+  };
 }
 
 function connectSqlite(path: string, options: ConnectOptions): DatabaseHandle {

@@ -161,6 +161,36 @@ describe.each(dialects)('the store follows the deployment (%s)', (dialect) => {
     }
   });
 
+  it('answers while every connection of the database pool is held by an open transaction', async () => {
+    const opened = await openContext(loadConfig(testEnv(database.url)), { log: createLogger('silent'), migrate: true });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const holders: Array<Promise<unknown>> = [];
+    try {
+      const limiter = opened.ctx.limiter;
+      limiter.register('beside', { points: 5, duration: 60 }, 'auth/too-many-requests');
+      // Ten transactions (the pool's size) each hold a connection until the gate opens.
+      let started = 0;
+      for (let i = 0; i < 10; i++) {
+        holders.push(opened.ctx.db.transaction().execute(async (trx) => {
+          await trx.selectFrom('settings').select('key').execute();
+          started++;
+          await gate;
+        }));
+      }
+      if (dialect === 'postgres') await expect.poll(() => started, { timeout: 5000, interval: 10 }).toBe(10);
+      const answered = await Promise.race([
+        limiter.consume('beside', unique('ip')).then(() => 'answered'),
+        new Promise((resolve) => setTimeout(() => resolve('stuck'), 5000)),
+      ]);
+      expect(answered).toBe('answered');
+    } finally {
+      release();
+      await Promise.all(holders);
+      await opened.close();
+    }
+  });
+
   it('stores long keys in a shared store without failing', async () => {
     const opened = await openContext(loadConfig(testEnv(database.url)), { log: createLogger('silent'), migrate: true });
     try {

@@ -139,7 +139,7 @@ describe.each(shared)('one budget across instances ($name)', ({ dialect, redis }
 
 describe.each(dialects.filter((d) => d === 'postgres'))('refresh under load with the budgets in PostgreSQL (%s)', (dialect) => {
   it('answers more concurrent refreshes than the pool has connections (the budget is not spent inside the transaction)', async () => {
-    // The limiter's PostgreSQL store draws from the same pool (10 connections) as the transactions.
+    // More refreshes than Kysely's pool has connections (10), each with a transaction and a limiter call.
     const t = await createTestApp(dialect, { env: { LATCH_RATE_SIGNUP_IP: '1000/3600' } });
     try {
       expect(t.ctx.limiter.storeKind).toBe('postgres');

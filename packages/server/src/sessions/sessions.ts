@@ -81,10 +81,8 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
   const macKey = ctx.sealer.macKey(REFRESH_MAC_PURPOSE);
   const claims = readRefreshToken(macKey, refreshToken);
   if (!claims) throw invalidRefresh();
-  // The per-session budget is spent before the transaction: the MAC vouches for the session id, and on
-  // the PostgreSQL store the limiter takes a connection of its own from the same pool, so spending it
-  // inside the transaction deadlocked once as many refreshes as the pool has connections held one each
-  // and waited for a second.
+  // The per-session budget is spent before the transaction (the MAC vouches for the session id), so the
+  // transaction never holds its connection across a round trip to the limiter's store.
   await ctx.limiter.consume('refreshPerSession', claims.sessionId);
   let revokedUser: string | null = null;
   try {
