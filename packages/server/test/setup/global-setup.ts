@@ -43,49 +43,58 @@ export async function checkTestServices(
   const warnings: string[] = [];
   const urls: { postgres?: string; redis?: string } = {};
   const services = [
-    { key: 'postgres', name: 'PostgreSQL', variable: 'LATCH_TEST_POSTGRES_URL', skipped: 'PostgreSQL variants', answers: postgresAnswers },
-    { key: 'redis', name: 'Redis', variable: 'LATCH_TEST_REDIS_URL', skipped: 'Redis tests', answers: redisAnswers },
+    { key: 'postgres', name: 'PostgreSQL', variable: 'LATCH_TEST_POSTGRES_URL', skipped: 'PostgreSQL variants', failure: postgresFailure },
+    { key: 'redis', name: 'Redis', variable: 'LATCH_TEST_REDIS_URL', skipped: 'Redis tests', failure: redisFailure },
   ] as const;
   for (const service of services) {
     const given = env[service.variable];
     if (given) {
-      if (await service.answers(given)) urls[service.key] = given;
-      else problems.push(`${service.name} at ${service.variable} is unreachable`);
-    } else if (await service.answers(local[service.key])) {
-      urls[service.key] = local[service.key];
-    } else if (ci) {
-      problems.push(`CI=true but ${service.variable} is not set and no ${service.name} answers at ${local[service.key]}`);
-    } else {
-      warnings.push(`${service.variable} is not set and no ${service.name} answers at ${local[service.key]}: ${service.skipped} are SKIPPED (set it to run them).`);
+      const failure = await service.failure(given);
+      if (failure === undefined) urls[service.key] = given;
+      else problems.push(`${service.name} at ${service.variable} is unreachable (${failure})`);
+      continue;
     }
+    const failure = await service.failure(local[service.key]);
+    if (failure === undefined) urls[service.key] = local[service.key];
+    else if (ci) problems.push(`CI=true but ${service.variable} is not set and no ${service.name} answers at ${local[service.key]} (${failure})`);
+    else warnings.push(`${service.variable} is not set and no ${service.name} answers at ${local[service.key]} (${failure}): ${service.skipped} are SKIPPED (set it to run them).`);
   }
   return { problems, warnings, urls };
 }
 
-async function postgresAnswers(url: string): Promise<boolean> {
+/** Why the server does not answer (the driver's own words, so a wrong password reads differently from a stopped server), or undefined when it does. */
+async function postgresFailure(url: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
     await client.query('select 1');
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return reason(error);
   } finally {
     await client.end().catch(() => {});
   }
 }
 
-async function redisAnswers(redisUrl: string): Promise<boolean> {
+async function redisFailure(redisUrl: string): Promise<string | undefined> {
   const url = new URL(redisUrl);
-  return new Promise<boolean>((resolve) => {
+  return new Promise<string | undefined>((resolve) => {
     const socket = net.connect(Number(url.port || 6379), url.hostname, () => {
       socket.end();
-      resolve(true);
+      resolve(undefined);
     });
     socket.setTimeout(5000, () => {
       socket.destroy();
-      resolve(false);
+      resolve('no answer within 5 s');
     });
-    socket.on('error', () => resolve(false));
+    socket.on('error', (error) => resolve(reason(error)));
   });
+}
+
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // AggregateError (localhost resolving to ::1 and 127.0.0.1) carries its reasons in `errors`, not in `message`.
+  if (message) return message;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'no answer';
 }
