@@ -82,7 +82,7 @@ export class SigningKeys {
     return this.sign({ ...claims, iss: this.issuer, aud: AUDIENCE, sub: input.userId, iat: now, exp: now + this.ttlSeconds, jti: randomHex(16) });
   }
 
-  /** Signature, kid, alg (ES256 only: `none` and HS256-with-the-public-key fail here), iss, aud, exp, typ. */
+  /** `verifyJwt`'s checks with aud `latch`, then typ `access` and its claims; verified tokens are cached. */
   async verifyAccessToken(token: string): Promise<AccessClaims> {
     const nowMs = this.clock.now();
     const hit = this.verified.get(token);
@@ -90,21 +90,7 @@ export class SigningKeys {
       if (hit.exp * 1000 <= nowMs) throw new AppError('auth/token-expired', 'Access token has expired');
       return hit;
     }
-    if (token.length > 4096 || token.split('.').length !== 3) throw new AppError('auth/invalid-token', 'Access token is not valid');
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
-        algorithms: [ALG],
-        issuer: this.issuer,
-        audience: AUDIENCE,
-        currentDate: new Date(nowMs),
-        clockTolerance: 0,
-        requiredClaims: ['sub', 'exp', 'iat'],
-      }));
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new AppError('auth/token-expired', 'Access token has expired');
-      throw new AppError('auth/invalid-token', 'Access token is not valid', undefined, { cause: error });
-    }
+    const payload = await this.verifyJwt(token, AUDIENCE, nowMs);
     if (payload.typ !== 'access' || typeof payload.sid !== 'string' || typeof payload.role !== 'string') {
       throw new AppError('auth/invalid-token', 'Access token is not valid');
     }
@@ -128,25 +114,34 @@ export class SigningKeys {
   }
 
   async verifyMcpAccessToken(token: string): Promise<JWTPayload & { sub: string; gid: string; scope: string; client_id: string; exp: number }> {
-    if (token.length > 4096 || token.split('.').length !== 3) throw new AppError('auth/invalid-token', 'Access token is not valid');
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
-        algorithms: [ALG],
-        issuer: this.issuer,
-        audience: `${this.issuer}/mcp`,
-        currentDate: new Date(this.clock.now()),
-        clockTolerance: 0,
-        requiredClaims: ['sub', 'exp', 'iat'],
-      }));
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new AppError('auth/token-expired', 'Access token has expired');
-      throw new AppError('auth/invalid-token', 'Access token is not valid', undefined, { cause: error });
-    }
+    const payload = await this.verifyJwt(token, `${this.issuer}/mcp`, this.clock.now());
     if (payload.typ !== 'mcp+at' || typeof payload.gid !== 'string' || typeof payload.scope !== 'string' || typeof payload.client_id !== 'string') {
       throw new AppError('auth/invalid-token', 'Access token is not valid');
     }
     return payload as JWTPayload & { sub: string; gid: string; scope: string; client_id: string; exp: number };
+  }
+
+  /**
+   * The checks both kinds of token share: size and shape before any parsing, then jose with ES256 only
+   * (`none` and HS256-with-the-public-key fail here), a known `kid`, this issuer, the given audience, no
+   * clock tolerance. The caller checks `typ` and its own claims.
+   */
+  private async verifyJwt(token: string, audience: string, nowMs: number): Promise<JWTPayload> {
+    if (token.length > 4096 || token.split('.').length !== 3) throw new AppError('auth/invalid-token', 'Access token is not valid');
+    try {
+      const { payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
+        algorithms: [ALG],
+        issuer: this.issuer,
+        audience,
+        currentDate: new Date(nowMs),
+        clockTolerance: 0,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      });
+      return payload;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new AppError('auth/token-expired', 'Access token has expired');
+      throw new AppError('auth/invalid-token', 'Access token is not valid', undefined, { cause: error });
+    }
   }
 
   /**
