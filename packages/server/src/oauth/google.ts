@@ -46,7 +46,10 @@ export async function googleProfile(ctx: AppContext, clientId: string, clientSec
   const claims = await verifyIdToken(ctx, idToken, clientId, input.nonce);
   if (!input.code) {
     // An ID token handed over by an app carries no server nonce: accept each one once (replay defence).
-    const fresh = await markIdTokenUsed(ctx.db, sha256Hex(idToken), Number(claims.exp) * 1000, ctx.clock.now());
+    // Keyed by the signed part (header.payload), not the whole string: base64url decoders ignore the
+    // spare bits of the signature's last character, so one token has several spellings that all verify.
+    const signedPart = idToken.slice(0, idToken.lastIndexOf('.'));
+    const fresh = await markIdTokenUsed(ctx.db, sha256Hex(signedPart), Number(claims.exp) * 1000, ctx.clock.now());
     if (!fresh) throw codeRejected('This ID token was already used');
   }
 

@@ -220,6 +220,15 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
       expect(again.status).toBe(401);
       expect(again.body.code).toBe('auth/invalid-oauth-code');
     });
+
+    it('a replay with the signature spelled differently (the spare bits of its last character) is refused too', async () => {
+      const idToken = await world.providers.google.idToken(uniqueIdentity('respelled'));
+      expect((await world.t.request('POST', '/v1/auth/google/callback', { body: { idToken } })).status).toBe(200);
+      const respelled = respellSignature(idToken);
+      expect(respelled).not.toBe(idToken);
+      const again = await world.t.request('POST', '/v1/auth/google/callback', { body: { idToken: respelled } });
+      expect({ status: again.status, code: again.body.code }).toEqual({ status: 401, code: 'auth/invalid-oauth-code' });
+    });
   });
 
   describe('unverified provider email', () => {
@@ -305,3 +314,17 @@ describe.each(dialects)('provider outage (%s)', (dialect) => {
     expect(JSON.stringify(res.body)).not.toContain('ECONNREFUSED');
   });
 });
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The same JWS with another spelling of its signature: a base64url string whose length is not a multiple
+ * of 4 ends in a character with bits no byte uses, and decoders ignore them, so the signature still verifies.
+ */
+function respellSignature(jws: string): string {
+  const cut = jws.lastIndexOf('.');
+  const signature = jws.slice(cut + 1);
+  if (signature.length % 4 === 0) throw new Error('this signature has no spare bits');
+  const last = BASE64URL.indexOf(signature.at(-1)!);
+  return `${jws.slice(0, cut + 1)}${signature.slice(0, -1)}${BASE64URL[last ^ 1]}`;
+}
