@@ -10,12 +10,11 @@ import { assertPasswordAcceptable } from './password-policy.js';
 /** A12: every session of the user ends, the caller's too (auth-api.md §16.3); no new tokens. */
 export async function changePassword(ctx: AppContext, user: UsersTable, currentPassword: string, newPassword: string): Promise<void> {
   // A stolen access token must not become an oracle for the password: failures are budgeted per user.
-  await ctx.limiter.check('passwordChangePerUser', user.id);
+  // Spent before the check and given back when it passes, so concurrent guesses are counted one by one.
+  await ctx.limiter.consume('passwordChangePerUser', user.id);
   const ok = user.password_hash ? await ctx.passwords.verify(user.password_hash, currentPassword) : await ctx.passwords.verifyDummy(currentPassword);
-  if (!ok) {
-    await ctx.limiter.penalize('passwordChangePerUser', user.id);
-    throw new AppError('auth/invalid-password', 'Current password is incorrect');
-  }
+  if (!ok) throw new AppError('auth/invalid-password', 'Current password is incorrect');
+  await ctx.limiter.refund('passwordChangePerUser', user.id);
   if (newPassword.normalize('NFC') === currentPassword.normalize('NFC')) {
     throw new AppError('auth/same-as-previous-password', 'The new password must differ from the current one');
   }

@@ -22,23 +22,21 @@ export interface PasswordSignInInput {
  */
 export async function signInWithPassword(ctx: AppContext, input: PasswordSignInInput, meta: RequestMeta): Promise<TokenPair> {
   const ip = meta.ip ?? 'unknown';
-  await ctx.limiter.check('signInPerIp', ip, 'auth/too-many-login-attempts');
+  // Budgets are spent before the password is judged (Limiters.consume): a burst cannot outrun them.
+  await ctx.limiter.consume('signInPerIp', ip, 'auth/too-many-login-attempts');
   const { normalized } = parseEmail(input.email);
-  const emailFailures = await ctx.limiter.check('signInPerEmail', normalized, 'auth/account-locked');
+  const emailAttempts = await ctx.limiter.consume('signInPerEmail', normalized, 'auth/account-locked');
 
   // The email provider's settings come with the user (one query); they are only used past the password.
   const found = await findSignInUser(ctx.db, ctx.dialect, normalized, EMAIL_SETTINGS_KEY);
   const stored = found?.user.password_hash;
   const ok = stored ? await ctx.passwords.verify(stored, input.password) : await ctx.passwords.verifyDummy(input.password);
   if (!found || !ok) {
-    await Promise.all([ctx.limiter.penalize('signInPerIp', ip), ctx.limiter.penalize('signInPerEmail', normalized)]);
     await recordAudit(ctx, { event: 'user.sign_in_failed', outcome: 'failure', userId: found?.user.id ?? null, actor: 'user', meta, details: { method: 'password', reason: 'invalid_credentials' } });
     throw new AppError('auth/invalid-credentials', 'Email or password is incorrect');
   }
   const { user } = found;
-  // The right password forgives the address's earlier failures; with none recorded there is nothing to
-  // delete, and on a shared store (PostgreSQL, Redis) that is a round trip saved on every sign-in.
-  if (emailFailures > 0) await ctx.limiter.reset('signInPerEmail', normalized);
+  await forgiveSignInAttempt(ctx, ip, normalized, emailAttempts);
 
   if (user.banned_at !== null) throw new AppError('auth/account-banned', 'This account is suspended');
   const settings = emailSettingsFrom(found.settings);
@@ -56,4 +54,16 @@ export async function signInWithPassword(ctx: AppContext, input: PasswordSignInI
   const rehashedPassword = ctx.passwords.needsRehash(stored!) ? await ctx.passwords.hash(input.password) : undefined;
   const session = await openSignedInSession(ctx, user.id, meta, { rehashedPassword, audit: { event: 'user.signed_in', actor: 'user', details: { method: 'password' } } });
   return tokenPair(ctx, user, session);
+}
+
+/**
+ * A right password was no failure: the points its attempt spent come back, and it forgives the address's
+ * earlier failures (`emailAttempts`, what the per-email `consume` answered, counts them). A02 and the MCP
+ * consent sign-in.
+ */
+export async function forgiveSignInAttempt(ctx: AppContext, ip: string, normalized: string, emailAttempts: number): Promise<void> {
+  await Promise.all([
+    ctx.limiter.refund('signInPerIp', ip),
+    emailAttempts > 1 ? ctx.limiter.reset('signInPerEmail', normalized) : ctx.limiter.refund('signInPerEmail', normalized),
+  ]);
 }

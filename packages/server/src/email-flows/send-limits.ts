@@ -20,16 +20,15 @@ export async function spendIpEmailBudget(ctx: Pick<AppContext, 'limiter'>, meta:
 }
 
 /**
- * Spent once the request is known to send (valid address, allowed link target). Checked, then charged
- * without reporting X-RateLimit-Remaining: an address's budget counts other people's requests for that
- * address (and its sign-up), so reporting it would tell a caller what happened to someone else's account
- * (the same reason the sign-in lockout counter stays hidden). Two simultaneous requests may both pass the
- * check; the cap can be exceeded by that race only, never by a sequence of requests.
+ * Spent once the request is known to send (valid address, allowed link target), each budget by one atomic
+ * `consume`, so simultaneous requests are counted one by one. No X-RateLimit-Remaining is reported: an
+ * address's budget counts other people's requests for that address (and its sign-up), so reporting it
+ * would tell a caller what happened to someone else's account (the same reason the sign-in lockout
+ * counter stays hidden).
  */
 export async function spendAddressEmailBudget(ctx: Pick<AppContext, 'limiter'>, emailNormalized: string): Promise<void> {
-  await ctx.limiter.check(EMAIL_LIMITS.interval, emailNormalized);
-  await ctx.limiter.check(EMAIL_LIMITS.perAddress, emailNormalized);
-  await chargeAddressEmailBudget(ctx, emailNormalized);
+  await ctx.limiter.consume(EMAIL_LIMITS.interval, emailNormalized);
+  await ctx.limiter.consume(EMAIL_LIMITS.perAddress, emailNormalized);
 }
 
 /** An email the user did not ask for by this endpoint (A01's confirmation) counts without refusing. */

@@ -56,13 +56,10 @@ export async function confirmMfa(ctx: AppContext, user: UsersTable, rawCode: str
   if (!pending || pending.status !== 'pending' || !pending.pending_codes_sealed || (pending.pending_expires_at ?? 0) <= now) {
     throw new AppError('auth/mfa-setup-expired', 'No MFA set-up is pending, or it expired; call /v1/auth/mfa/enable again');
   }
-  await ctx.limiter.check('mfaAttemptsPerUser', user.id);
+  await ctx.limiter.consume('mfaAttemptsPerUser', user.id);
   const code = normalizeSecondFactorCode(rawCode);
   const step = TOTP_CODE.test(code) ? matchTotpStep(ctx.sealer.open(SECRET_PURPOSE, pending.secret_sealed), code, now) : null;
-  if (step === null) {
-    await ctx.limiter.penalize('mfaAttemptsPerUser', user.id);
-    throw new AppError('auth/invalid-mfa-code', 'The authentication code is not valid');
-  }
+  if (step === null) throw new AppError('auth/invalid-mfa-code', 'The authentication code is not valid');
   const backupCodes = JSON.parse(ctx.sealer.open(CODES_PURPOSE, pending.pending_codes_sealed)) as string[];
   const hashes = await Promise.all(backupCodes.map((code) => ctx.passwords.hash(code)));
   await ctx.db.transaction().execute(async (trx) => {
@@ -103,11 +100,12 @@ export async function disableMfa(ctx: AppContext, user: UsersTable, password: st
  * a stolen access token is not a free password oracle.
  */
 async function assertPassword(ctx: AppContext, user: UsersTable, password: string, meta: RequestMeta): Promise<void> {
-  await ctx.limiter.check('mfaAttemptsPerUser', user.id);
+  // Spent before the check and given back when it passes (Limiters.consume).
+  await ctx.limiter.consume('mfaAttemptsPerUser', user.id);
   const ok = user.password_hash ? await ctx.passwords.verify(user.password_hash, password) : await ctx.passwords.verifyDummy(password);
   if (!ok) {
-    await ctx.limiter.penalize('mfaAttemptsPerUser', user.id);
     await recordAudit(ctx, { event: 'mfa.reauth_failed', outcome: 'failure', userId: user.id, actor: 'user', meta });
     throw new AppError('auth/invalid-credentials', 'Password is incorrect');
   }
+  await ctx.limiter.refund('mfaAttemptsPerUser', user.id);
 }

@@ -12,23 +12,23 @@ export type SecondFactorKind = 'totp' | 'backup_code';
 
 /**
  * Check a TOTP or backup code for a user with MFA on (auth-api.md §8.5, OP-14). Wrong codes are
- * counted per user: 5 failures in 5 minutes → 429 auth/too-many-requests (§10, ASVS 6.3.1), checked
+ * counted per user: 5 failures in 5 minutes → 429 auth/too-many-requests (§10, ASVS 6.3.1), spent
  * before any work so a locked-out attacker learns nothing more.
  */
 export async function verifySecondFactor(ctx: AppContext, userId: string, rawCode: string, meta?: RequestMeta): Promise<SecondFactorKind> {
-  const failures = await ctx.limiter.check('mfaAttemptsPerUser', userId);
+  // Spent before the code is judged (Limiters.consume), so a burst of guesses is counted one by one.
+  const attempts = await ctx.limiter.consume('mfaAttemptsPerUser', userId);
   const code = normalizeSecondFactorCode(rawCode);
   const kind = await matchCode(ctx, userId, code);
   if (kind === 'exhausted') {
     throw new AppError('auth/mfa-backup-codes-exhausted', 'Every backup code has been used; use your authenticator app');
   }
   if (!kind) {
-    await ctx.limiter.penalize('mfaAttemptsPerUser', userId);
     await recordAudit(ctx, { event: 'mfa.verify_failed', outcome: 'failure', userId, actor: 'user', meta });
     throw new AppError('auth/invalid-mfa-code', 'The authentication code is not valid');
   }
-  // The right code forgives earlier wrong ones; with none recorded there is nothing to delete.
-  if (failures > 0) await ctx.limiter.reset('mfaAttemptsPerUser', userId);
+  // The right code was no failure, and it forgives earlier wrong ones.
+  await (attempts > 1 ? ctx.limiter.reset('mfaAttemptsPerUser', userId) : ctx.limiter.refund('mfaAttemptsPerUser', userId));
   if (kind === 'backup_code') await recordAudit(ctx, { event: 'mfa.backup_code_used', userId, actor: 'user', meta });
   return kind;
 }

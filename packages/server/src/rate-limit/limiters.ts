@@ -53,32 +53,34 @@ export class Limiters {
     this.limits.set(name, { limiter, rate, code });
   }
 
-  /** Spend one point; over budget → 429 with Retry-After. */
-  async consume(name: string, key: string, code?: ErrorCode): Promise<void> {
-    if (!this.enabled) return;
+  /**
+   * Spend one point; over budget → 429 with Retry-After. Returns the points spent in the window, this one
+   * included (0 when limits are off).
+   *
+   * Failure budgets (wrong passwords, wrong codes) are spent this way too, *before* the credential is
+   * judged, and the caller gives the point back (`refund`) or forgives the window (`reset`) when the
+   * attempt was right. Every store increments atomically, so attempts that arrive together are counted
+   * one by one; a read-then-charge check would let a whole burst through before its first failure was
+   * recorded.
+   */
+  async consume(name: string, key: string, code?: ErrorCode): Promise<number> {
+    if (!this.enabled) return 0;
     const limit = this.get(name);
     try {
-      await limit.limiter.consume(storeKey(key));
+      return (await limit.limiter.consume(storeKey(key))).consumedPoints;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) throw tooMany(code ?? limit.code, limit.rate, rejection.msBeforeNext);
       throw rejection;
     }
   }
 
-  /**
-   * Refuse without spending when the budget is already used up (failure counters). Returns the points
-   * spent in the current window (0 when none, or when limits are off), so a caller can skip a `reset`
-   * that would have nothing to clear: one round trip less on a shared store.
-   */
-  async check(name: string, key: string, code?: ErrorCode): Promise<number> {
-    if (!this.enabled) return 0;
-    const limit = this.get(name);
-    const state = await limit.limiter.get(storeKey(key));
-    if (state && state.consumedPoints >= limit.rate.points) throw tooMany(code ?? limit.code, limit.rate, state.msBeforeNext);
-    return state?.consumedPoints ?? 0;
+  /** Give back the point a right attempt spent (see `consume`). */
+  async refund(name: string, key: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.get(name).limiter.reward(storeKey(key), 1);
   }
 
-  /** Record a failure without refusing this request (the refusal comes on the next check). */
+  /** Record a use without refusing this request (the refusal comes with the next `consume`). */
   async penalize(name: string, key: string): Promise<void> {
     if (!this.enabled) return;
     await this.get(name).limiter.penalty(storeKey(key), 1);

@@ -6,6 +6,7 @@ import type { UsersTable } from '../../db/types.js';
 import { AppError, isAppError } from '../../errors/app-error.js';
 import type { RequestMeta } from '../../http/request-meta.js';
 import { parseEmail } from '../../auth/email-address.js';
+import { forgiveSignInAttempt } from '../../auth/sign-in.js';
 import { requireSecondFactor } from '../../mfa/guard.js';
 import { findLiveUserByEmail } from '../../users/queries.js';
 import { DEFAULT_GRANT, isKnownScope, parseScopeList } from '../scopes.js';
@@ -145,7 +146,8 @@ export async function decideConsent(
 /** Password check as in A02: throttled per IP and email, dummy hash for unknown emails, admin role only. */
 async function checkOperator(ctx: AppContext, email: string, password: string, meta: RequestMeta): Promise<UsersTable> {
   const ip = meta.ip ?? 'unknown';
-  await ctx.limiter.check('signInPerIp', ip, 'auth/too-many-login-attempts');
+  // Spent before the password is judged, as in A02 (Limiters.consume).
+  await ctx.limiter.consume('signInPerIp', ip, 'auth/too-many-login-attempts');
   let normalized: string;
   try {
     normalized = parseEmail(email).normalized;
@@ -153,15 +155,14 @@ async function checkOperator(ctx: AppContext, email: string, password: string, m
     await ctx.passwords.verifyDummy(password || 'x');
     throw new AppError('auth/invalid-credentials', 'Email or password is incorrect');
   }
-  await ctx.limiter.check('signInPerEmail', normalized, 'auth/account-locked');
+  const emailAttempts = await ctx.limiter.consume('signInPerEmail', normalized, 'auth/account-locked');
   const user = await findLiveUserByEmail(ctx.db, normalized);
   const ok = user?.password_hash && password ? await ctx.passwords.verify(user.password_hash, password) : await ctx.passwords.verifyDummy(password || 'x');
   if (!user || !ok) {
-    await Promise.all([ctx.limiter.penalize('signInPerIp', ip), ctx.limiter.penalize('signInPerEmail', normalized)]);
     await recordAudit(ctx, { event: 'user.sign_in_failed', outcome: 'failure', userId: user?.id ?? null, actor: 'user', meta, details: { method: 'password', reason: 'invalid_credentials', via: 'mcp_consent' } });
     throw new AppError('auth/invalid-credentials', 'Email or password is incorrect');
   }
-  await ctx.limiter.reset('signInPerEmail', normalized);
+  await forgiveSignInAttempt(ctx, ip, normalized, emailAttempts);
   if (user.banned_at !== null) throw new AppError('auth/forbidden', 'This account is suspended.');
   if (user.role !== 'admin') throw new AppError('auth/forbidden', 'Only admin-role Latch users can approve MCP access.');
   return user;
