@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../../test/helpers/databases.js';
-import { promoteToAdmin, signIn, signUp, STRONG_PASSWORD } from '../../test/helpers/factories.js';
+import { promoteToAdmin, signIn, signUp, STRONG_PASSWORD, uniqueEmail } from '../../test/helpers/factories.js';
+import { enrollMfa } from '../../test/helpers/mfa.js';
+import { ROOMY_EMAIL_LIMITS } from '../../test/helpers/recording-mailer.js';
 import { createTestApp, TEST_SK, type TestApp } from '../../test/helpers/test-app.js';
+import { settleDeliveries } from '../email-flows/delivery.js';
 
 const NEW_PASSWORD = 'Another-Strong-8-Phrase?';
 
@@ -119,5 +122,82 @@ describe.each(dialects)('A05 /me, A08 withdraw, A12 password change (%s)', (dial
     const second = await signUp(t);
     await promoteToAdmin(t, second.id);
     expect((await t.request('DELETE', '/v1/auth/withdraw', { token: admin.accessToken })).status).toBe(200);
+  });
+});
+
+// A08 effects (auth-api.md: "MFA secret, backup codes, pending tokens (reset, verification, magic link)
+// deleted"); U05 has the same effects (delete-user.ts serves both).
+describe.each(dialects)('A08 / U05 erase the second factor and the pending email tokens (%s)', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect, { env: { ...ROOMY_EMAIL_LIMITS, LATCH_RATE_MFA_USER: '1000/300' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function mfaLeftovers(userId: string) {
+    const count = async (table: 'mfa_totp' | 'mfa_backup_codes' | 'mfa_challenges') =>
+      (await t.ctx.db.selectFrom(table).select('user_id').where('user_id', '=', userId).execute()).length;
+    const user = await t.ctx.db.selectFrom('users').select('mfa_enabled').where('id', '=', userId).executeTakeFirstOrThrow();
+    return { totp: await count('mfa_totp'), backupCodes: await count('mfa_backup_codes'), challenges: await count('mfa_challenges'), mfaEnabled: Number(user.mfa_enabled) };
+  }
+
+  /** A user with MFA on and an open sign-in challenge (the 403 auth/mfa-required of A02). */
+  async function userWithMfa() {
+    const user = await signUp(t);
+    await enrollMfa(t, user);
+    expect((await signIn(t, user.email, user.password)).body.code).toBe('auth/mfa-required');
+    expect(await mfaLeftovers(user.id)).toEqual({ totp: 1, backupCodes: 10, challenges: 1, mfaEnabled: 1 });
+    return user;
+  }
+
+  it('A08 deletes the MFA secret, the backup codes and open challenges, and clears mfa_enabled', async () => {
+    const user = await userWithMfa();
+    expect((await t.request('DELETE', '/v1/auth/withdraw', { token: user.accessToken })).status).toBe(200);
+    expect(await mfaLeftovers(user.id)).toEqual({ totp: 0, backupCodes: 0, challenges: 0, mfaEnabled: 0 });
+  });
+
+  it('U05 by an admin deletes the MFA secret, the backup codes and open challenges, and clears mfa_enabled', async () => {
+    const user = await userWithMfa();
+    expect((await t.request('DELETE', `/v1/users/${user.id}`, { key: TEST_SK })).status).toBe(200);
+    expect(await mfaLeftovers(user.id)).toEqual({ totp: 0, backupCodes: 0, challenges: 0, mfaEnabled: 0 });
+  });
+
+  it("A08 deletes the account's pending reset, verification and magic-link tokens; another user's pending change is kept", async () => {
+    const email = uniqueEmail('withdrawn');
+    // Before the account exists, a magic link is sent to the address (a token acting on nobody yet).
+    expect((await t.request('POST', '/v1/auth/email/signin', { body: { method: 'magiclink', email, callbackUrl: 'http://localhost:3000/auth/magic' } })).status).toBe(200);
+    const user = await signUp(t, { email });
+    expect((await t.request('POST', '/v1/auth/password/reset/request', { body: { email } })).status).toBe(200);
+    await settleDeliveries(t.ctx);
+    // Another account's pending move to this address (as A28 with a JWT writes it when no sign-up
+    // verification voided it): that account's business, not the deleted one's.
+    const other = await signUp(t);
+    const now = t.clock.now();
+    await t.ctx.db
+      .insertInto('email_tokens')
+      .values({ token_hash: `other-${other.id}`, purpose: 'email_verification', email_normalized: email, email, user_id: other.id, name: null, created_at: now, expires_at: now + 3_600_000, used_at: null })
+      .execute();
+
+    const tokens = () =>
+      t.ctx.db
+        .selectFrom('email_tokens')
+        .select(['purpose', 'user_id'])
+        .where((eb) => eb.or([eb('user_id', '=', user.id), eb('email_normalized', '=', email)]))
+        .where('used_at', 'is', null)
+        .orderBy('purpose')
+        .orderBy('user_id')
+        .execute();
+    expect(await tokens()).toEqual([
+      { purpose: 'email_verification', user_id: other.id },
+      { purpose: 'magic_link', user_id: null },
+      { purpose: 'password_reset', user_id: user.id },
+      { purpose: 'signup_verification', user_id: user.id },
+    ]);
+
+    expect((await t.request('DELETE', '/v1/auth/withdraw', { token: user.accessToken })).status).toBe(200);
+    expect(await tokens()).toEqual([{ purpose: 'email_verification', user_id: other.id }]);
+    expect(await t.ctx.db.selectFrom('email_tokens').select('token_hash').where('user_id', '=', user.id).execute()).toEqual([]);
   });
 });

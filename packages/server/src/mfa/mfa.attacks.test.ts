@@ -5,7 +5,9 @@ import { currentCode, enrollMfa, type Enrolment } from '../../test/helpers/mfa.j
 import { browserSignIn, startLocalProviders, uniqueIdentity, type Identity } from '../../test/helpers/oauth-providers.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
 import { settleDeliveries } from '../email-flows/delivery.js';
+import { enableMfa } from './setup.js';
 import { stepAt, totpCodeAt } from './totp.js';
+import { SECRET_PURPOSE } from './verify.js';
 
 const CLIENT_CALLBACK = 'http://localhost:3000/oauth/callback';
 
@@ -73,6 +75,36 @@ describe.each(dialects)('MFA attacks (%s)', (dialect) => {
       const results = await Promise.all([1, 2, 3, 4].map(() => passwordSignIn(user, code)));
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       expect(results.filter((r) => r.body.code === 'auth/invalid-mfa-code')).toHaveLength(3);
+    });
+  });
+
+  describe('A15 set-up under concurrency', () => {
+    const enable = (user: SignedUpUser) => t.request('POST', '/v1/auth/mfa/enable', { token: user.accessToken, body: { password: user.password } });
+
+    it('concurrent A15 enable calls all answer 200 and leave one pending set-up whose secret was answered', async () => {
+      const user = await signUp(t);
+      // The race (two inserts after two deletes) does not show on every burst: several bursts.
+      for (let round = 0; round < 5; round++) {
+        const results = await Promise.all(Array.from({ length: 6 }, () => enable(user)));
+        expect(results.map((r) => [r.status, r.body.code])).toEqual(results.map(() => [200, undefined]));
+        const rows = await t.ctx.db.selectFrom('mfa_totp').selectAll().where('user_id', '=', user.id).execute();
+        expect(rows.map((row) => row.status)).toEqual(['pending']);
+        // The stored secret is one of those answered, so its enrolment can be confirmed.
+        expect(results.map((r) => r.body.secret)).toContain(t.ctx.sealer.open(SECRET_PURPOSE, rows[0]!.secret_sealed));
+      }
+      const stored = await t.ctx.db.selectFrom('mfa_totp').select('secret_sealed').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+      const code = currentCode(t, t.ctx.sealer.open(SECRET_PURPOSE, stored.secret_sealed));
+      expect((await t.request('POST', '/v1/auth/mfa/confirm', { token: user.accessToken, body: { code } })).status).toBe(200);
+    });
+
+    it('an A15 that read the user before a concurrent A16 is refused as already enabled; the active secret is kept', async () => {
+      const user = await signUp(t);
+      const stale = await t.ctx.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
+      const { secret } = await enrollMfa(t, user);
+      const before = await t.ctx.db.selectFrom('mfa_totp').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+      await expect(enableMfa(t.ctx, stale, user.password, { ip: null, userAgent: null })).rejects.toMatchObject({ code: 'auth/mfa-already-enabled' });
+      expect(await t.ctx.db.selectFrom('mfa_totp').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow()).toEqual(before);
+      expect((await passwordSignIn(user, currentCode(t, secret))).status).toBe(200);
     });
   });
 

@@ -1,15 +1,27 @@
 import type { Insertable } from 'kysely';
 import type { Db } from '../db/transaction.js';
+import { AppError } from '../errors/app-error.js';
 import type { MfaBackupCodesTable, MfaChallengesTable, MfaTotpTable } from './tables.js';
 
 export function findTotp(db: Db, userId: string) {
   return db.selectFrom('mfa_totp').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }
 
-/** A new enable call replaces any pending set-up (auth-api.md A15). */
-export async function upsertPendingTotp(db: Db, row: Insertable<MfaTotpTable>) {
-  await db.deleteFrom('mfa_totp').where('user_id', '=', row.user_id).where('status', '=', 'pending').execute();
-  await db.insertInto('mfa_totp').values(row).execute();
+/**
+ * A new enable call replaces any pending set-up (auth-api.md A15). One statement, so concurrent calls
+ * cannot both insert (the last one wins); an *active* secret is never overwritten: MFA got enabled
+ * since the caller read the user, and the call is refused as for an enabled user.
+ */
+export async function upsertPendingTotp(db: Db, row: Insertable<MfaTotpTable>): Promise<void> {
+  const { user_id: _userId, ...replacement } = row;
+  const result = await db
+    .insertInto('mfa_totp')
+    .values(row)
+    .onConflict((oc) => oc.column('user_id').doUpdateSet(replacement).where('mfa_totp.status', '=', 'pending'))
+    .executeTakeFirst();
+  // No row written: it is active (an A16 finished after enableMfa checked mfa_enabled). Same answer as
+  // that check; thrown here so the caller needs no second check.
+  if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw new AppError('auth/mfa-already-enabled', 'MFA is already enabled');
 }
 
 export async function activateTotp(db: Db, userId: string, step: number, now: number): Promise<boolean> {

@@ -3,11 +3,12 @@ import type { AppContext } from '../context.js';
 import type { UsersTable } from '../db/types.js';
 import type { ErrorCode } from '../errors/codes.js';
 import { revokeInvitationsSentBy } from '../invitations/queries.js';
+import { deleteMfaOfUser } from '../mfa/queries.js';
 import { revokeAllSessions } from '../sessions/sessions.js';
 import { avatarStore } from './avatars/avatar-store.js';
 import { deleteAvatarUploads, findAttachedAvatars } from './avatars/queries.js';
 import { assertNotLastAdmin } from './last-admin.js';
-import { clearSlug, deleteAccountsOfUser, updateUser } from './queries.js';
+import { clearSlug, deleteAccountsOfUser, deleteEmailTokensOfUser, updateUser } from './queries.js';
 
 export interface DeleteOptions {
   /** `user` for self-deletion (U05 by oneself = A08), `admin:<id>` or `secret_key` otherwise. */
@@ -19,9 +20,9 @@ export interface DeleteOptions {
 /**
  * U05 (self or admin), with A08's semantics (auth-api.md §8.8, OP-26/OP-27), in one transaction:
  * the last admin is refused; every session is revoked (tokens die on the next request); linked
- * accounts and the password hash are removed; the row is soft-deleted so the email and the slug are
- * free at once; pending invitations the user sent are revoked; the avatar object is deleted. The row
- * itself is purged after 30 days (purge.ts).
+ * accounts, the password hash, the MFA secret and backup codes and the one-time email tokens are
+ * removed; the row is soft-deleted so the email and the slug are free at once; pending invitations the
+ * user sent are revoked; the avatar object is deleted. The row itself is purged after 30 days (purge.ts).
  */
 export async function deleteUserAccount(ctx: AppContext, user: UsersTable, options: DeleteOptions): Promise<void> {
   const now = ctx.clock.now();
@@ -29,7 +30,10 @@ export async function deleteUserAccount(ctx: AppContext, user: UsersTable, optio
     await assertNotLastAdmin(ctx, trx, user, options.lastAdminCode);
     await revokeAllSessions(ctx, user.id, 'account_deleted', trx, options.actor);
     await deleteAccountsOfUser(trx, user.id);
-    await updateUser(trx, user.id, { deleted_at: now, updated_at: now, password_hash: null, image: null });
+    // A08 effects: the MFA secret, backup codes and open challenges go with the password.
+    await deleteMfaOfUser(trx, user.id);
+    await updateUser(trx, user.id, { deleted_at: now, updated_at: now, password_hash: null, image: null, mfa_enabled: 0 });
+    await deleteEmailTokensOfUser(trx, user.id, user.email_normalized);
     await clearSlug(trx, user.id, now);
     await revokeInvitationsSentBy(trx, user.id, now);
     const keys = (await findAttachedAvatars(trx, user.id)).map((row) => row.key);
