@@ -189,6 +189,16 @@ describe.each(dialects)('MFA attacks (%s)', (dialect) => {
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     });
 
+    it('dies when the password changes (A12): a sign-in begun with the old password cannot finish', async () => {
+      const user = await signUp(t);
+      const { secret } = await enrollMfa(t, user);
+      const mfaToken = await challengeFor(user);
+      const change = await t.request('POST', '/v1/auth/password/change', { token: user.accessToken, body: { currentPassword: user.password, newPassword: 'Changed-After-Leak-77!' } });
+      expect(change.status).toBe(200);
+      const res = await t.request('POST', '/v1/auth/google/callback', { body: { mfaToken, mfaCode: currentCode(t, secret) } });
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'auth/invalid-token' });
+    });
+
     it('an empty mfaCode is not a code', async () => {
       const user = await signUp(t);
       await enrollMfa(t, user);

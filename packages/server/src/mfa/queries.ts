@@ -57,6 +57,11 @@ export function deleteMfaOfUser(db: Db, userId: string) {
   ]);
 }
 
+/** A new password ends the sign-ins half-done with the old one (their second-factor step). */
+export function deleteChallengesOfUser(db: Db, userId: string) {
+  return db.deleteFrom('mfa_challenges').where('user_id', '=', userId).execute();
+}
+
 export function insertBackupCodes(db: Db, rows: Insertable<MfaBackupCodesTable>[]) {
   return db.insertInto('mfa_backup_codes').values(rows).execute();
 }
