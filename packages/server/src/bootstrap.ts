@@ -16,6 +16,7 @@ import { outboxMailer, smtpMailer, type Mailer } from './mail/mailer.js';
 import { Limiters, type LimiterStore } from './rate-limit/limiters.js';
 import { AuthCache } from './sessions/auth-cache.js';
 import { connectInvalidationBus } from './sessions/invalidation-bus.js';
+import { connectPostgresInvalidationBus } from './sessions/postgres-invalidation-bus.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 
 export interface OpenOptions {
@@ -26,6 +27,8 @@ export interface OpenOptions {
   migrate?: boolean;
   /** A long-lived server: SQLite WAL checkpoints and token signatures move to threads of their own. */
   serving?: boolean;
+  /** A one-shot CLI command: it announces its revocations to running servers but listens for none. */
+  oneShot?: boolean;
 }
 
 export interface OpenedContext {
@@ -83,6 +86,10 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
 
     const cache = new AuthCache(clock, config.sessionCacheTtl * 1000);
     if (config.redisUrl) closers.push(await connectInvalidationBus(config.redisUrl, cache));
+    else if (handle.dialect.multiInstance) {
+      const onReconnect = () => log.info('cache invalidation listener reconnected; cache emptied');
+      closers.push(await connectPostgresInvalidationBus(config.databaseUrl, handle.db, cache, { listen: !options.oneShot, onReconnect }));
+    } else if (handle.foreignWrites) cache.watchForeignWrites(handle.foreignWrites);
 
     if (!config.smtpUrl && config.nodeEnv === 'production' && !options.mailer) {
       throw new ConfigError('LATCH_SMTP_URL', 'is required when NODE_ENV=production (the dev outbox is refused)');

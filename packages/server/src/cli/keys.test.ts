@@ -116,6 +116,34 @@ describe.each(dialects)('latch keys (%s)', (dialect) => {
   });
 });
 
+/**
+ * data-and-rls.md §2.6: revocation is effective at once for every client, and caching must not delay
+ * it. Without Redis the shell's revocation reaches a running server through the database itself: on a
+ * SQLite file the server notices another connection's commit (data_version), on PostgreSQL it arrives
+ * by LISTEN/NOTIFY. The cache TTL is 300 s and the clock does not move.
+ */
+describe.each(dialects)('latch keys revoke against a running instance, no Redis (%s)', (dialect) => {
+  it('the running instance refuses the key immediately', async () => {
+    const db = await cliDatabase(dialect);
+    const env = { ...db.env, LATCH_SESSION_CACHE_TTL: '300' };
+    try {
+      const key = (await runCli(['keys', 'create', '--type', 'secret', '--name', 'live'], env)).out[0];
+      const t = await createTestApp(dialect, { database: { url: db.url, drop: async () => {} }, env });
+      try {
+        const refresh = async () => (await t.request('POST', '/v1/auth/refresh', { key, body: { refreshToken: 'x' } })).body.code;
+        expect(await refresh()).toBe('auth/invalid-refresh-token'); // the key is good and now cached
+        expect(await refresh()).toBe('auth/invalid-refresh-token');
+        expect((await runCli(['keys', 'revoke', key.slice(0, 11)], env)).code).toBe(0);
+        await expect.poll(refresh, { timeout: 2000, interval: 25 }).toBe('auth/invalid-token');
+      } finally {
+        await t.close();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 /** With Redis, a revocation from the shell reaches a running server at once, not after its cache TTL. */
 describe.each(postgresOnly({ redis: true }))('latch keys revoke against a running instance, PostgreSQL + Redis (%s)', () => {
   it('the running instance refuses the key immediately', async () => {

@@ -10,7 +10,7 @@ import type { Mailer } from '../mail/mailer.js';
  */
 export function openCliContext(config: Config) {
   const mailer = !config.smtpUrl && config.nodeEnv === 'production' ? noMailer : undefined;
-  return openContext(config, { log: createLogger('warn'), migrate: true, mailer });
+  return openContext(config, { log: createLogger('warn'), migrate: true, mailer, oneShot: true });
 }
 
 const noMailer: Mailer = {

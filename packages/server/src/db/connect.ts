@@ -19,6 +19,8 @@ export interface DatabaseHandle {
   pgPool?: pg.Pool;
   /** A file-backed SQLite database opened for serving: its WAL checkpoints run on a worker thread. */
   checkpointer?: Checkpointer;
+  /** A SQLite file: whether another connection (a CLI command, another process) committed since last asked. */
+  foreignWrites?: () => boolean;
   close(): Promise<void>;
 }
 
@@ -77,17 +79,43 @@ function connectSqlite(path: string, options: ConnectOptions): DatabaseHandle {
   registerDataSqlFunctions(sqlite);
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  if (memory || !options.backgroundCheckpoint) return { db, dialect: SQLITE, close: () => db.destroy() };
+  const foreignWrites = memory ? undefined : foreignWriteProbe(sqlite);
+  if (memory || !options.backgroundCheckpoint) return { db, dialect: SQLITE, foreignWrites, close: () => db.destroy() };
   sqlite.pragma(`wal_autocheckpoint = ${SAFETY_NET_WAL_PAGES}`);
   const checkpointer = startCheckpointer(resolve(path), { onError: options.onCheckpointError });
   return {
     db,
     dialect: SQLITE,
     checkpointer,
+    foreignWrites,
     close: async () => {
       await checkpointer.stop();
       await db.destroy();
     },
+  };
+}
+
+// Reading data_version takes a read lock (~6 µs on this VM): asked at most this often, not per request.
+const FOREIGN_WRITE_CHECK_MS = 50;
+
+/**
+ * `PRAGMA data_version` changes when another connection commits (never for this connection's own
+ * writes, nor for the checkpointer's PASSIVE checkpoints). Answers true at most once per change, and
+ * looks at most every FOREIGN_WRITE_CHECK_MS (real time), so another process's commit is seen within
+ * that delay.
+ */
+function foreignWriteProbe(sqlite: SQLiteDatabase.Database): () => boolean {
+  const version = sqlite.prepare('PRAGMA data_version').pluck();
+  let seen = version.get();
+  let nextLook = 0;
+  return () => {
+    const now = performance.now();
+    if (now < nextLook) return false;
+    nextLook = now + FOREIGN_WRITE_CHECK_MS;
+    const current = version.get();
+    if (current === seen) return false;
+    seen = current;
+    return true;
   };
 }
 

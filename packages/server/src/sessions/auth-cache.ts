@@ -27,14 +27,16 @@ const MAX_ENTRIES = 50_000;
 
 /**
  * The hot path's memory (decisions.md §8): API-key rows and session+user rows, each kept for at most
- * `ttlMs`. A revocation on this instance forgets the entry at once; other instances learn of it through
- * the invalidation bus (Redis) or, without one, when their entry ages out — the bound the README states.
+ * `ttlMs`. A revocation on this instance forgets the entry at once; other processes' revocations arrive
+ * over the invalidation bus (Redis, else PostgreSQL's LISTEN/NOTIFY) or, on a SQLite file, are noticed
+ * as foreign writes; entries still age out after `ttlMs` whatever is missed — the bound the README states.
  */
 export class AuthCache {
   private readonly keys = new Map<string, Entry<ApiKeyRow | undefined>>();
   private readonly sessions = new Map<string, Entry<CachedSession | undefined>>();
   private readonly sessionsByUser = new Map<string, Set<string>>();
   private publish: (message: Invalidation) => void = () => {};
+  private foreignWrites: () => boolean = () => false;
 
   constructor(private readonly clock: Clock, private readonly ttlMs: number) {}
 
@@ -42,6 +44,22 @@ export class AuthCache {
   attachBus(publish: (message: Invalidation) => void): (message: Invalidation) => void {
     this.publish = publish;
     return (message) => this.apply(message);
+  }
+
+  /**
+   * `changed` answers whether another process wrote to the database since it was last asked (SQLite's
+   * data_version): a hit is then not trusted and the whole cache is dropped, so a `latch keys revoke`
+   * in a shell is refused by the running server within `changed`'s own delay (connect.ts: 50 ms).
+   */
+  watchForeignWrites(changed: () => boolean): void {
+    this.foreignWrites = changed;
+  }
+
+  /** Forget everything (invalidations may have been missed, e.g. while a bus reconnected). */
+  clear(): void {
+    this.keys.clear();
+    this.sessions.clear();
+    this.sessionsByUser.clear();
   }
 
   /** Misses are not cached: a key created a moment ago (CLI, another instance) works at once. */
@@ -88,7 +106,10 @@ export class AuthCache {
   private async cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
     const now = this.clock.now();
     const hit = map.get(key);
-    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    if (hit && now - hit.at < this.ttlMs) {
+      if (!this.foreignWrites()) return hit.value;
+      this.clear();
+    }
     const value = await load();
     if (this.ttlMs > 0) {
       if (map.size >= MAX_ENTRIES) map.clear();
