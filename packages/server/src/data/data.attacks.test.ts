@@ -269,6 +269,156 @@ describe.each(dialects)('Data API attacks (%s)', (dialect) => {
     });
   });
 
+  describe('deeply nested values (SQLite JSON fails whole queries past 1000 levels; Latch stops at 32)', () => {
+    const nested = (levels: number, leaf: unknown = 'leaf') => {
+      let value: unknown = leaf;
+      for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { n: value };
+      return value;
+    };
+    let table: string;
+    let mine: any;
+    beforeAll(async () => {
+      table = tableName('deep');
+      await kit.table({
+        tableName: table,
+        schema: { meta: { type: 'object' }, list: { type: 'array' } },
+        permissions: { user: { create: true, read: true }, self: { update: true } },
+        rowFilters: [{ expression: 'user', filter: { status: 'published' } }],
+      });
+      mine = await kit.as('U1', 'POST', `/v1/data/${table}`, { body: { status: 'published', mood: 'calm' } });
+    });
+
+    it.each([
+      ['an undeclared field', 'deep'],
+      ['a declared object field', 'meta'],
+      ['a declared array field', 'list'],
+    ])('33 levels in %s are refused on create, batch create and update with 400 data/validation-error; nothing is written', async (_label, field) => {
+      const value = field === 'meta' ? { n: nested(32) } : field === 'list' ? [nested(32)] : nested(33);
+      const writes = [
+        ['POST', `/v1/data/${table}`, { status: 'published', [field]: value }, field],
+        ['POST', `/v1/data/${table}`, [{ status: 'published' }, { status: 'published', [field]: value }], `[1].${field}`],
+        ['PATCH', `/v1/data/${table}/${mine.body.id}`, { mood: 'changed', [field]: value }, field],
+      ] as const;
+      for (const [method, url, body, path] of writes) {
+        const res = await kit.as('U1', method, url, { body });
+        expect([method, res.status, res.body.code]).toEqual([method, 400, 'data/validation-error']);
+        expect(res.body.error.details.fields).toEqual([{ field: path, message: 'nests arrays and objects more than 32 levels deep' }]);
+      }
+      const all = await kit.as('A', 'GET', `/v1/data/${table}`);
+      expect(all.body.items.map((r: any) => [r.id, r.mood])).toEqual([[mine.body.id, 'calm']]);
+    });
+
+    it('32 levels are stored, and filters, sorts and row-filtered lists keep working on both dialects', async () => {
+      const created = await kit.as('U2', 'POST', `/v1/data/${table}`, { body: { status: 'published', deep: nested(32), meta: { n: nested(31) }, list: [nested(31)] } });
+      expect(created.status).toBe(201);
+      expect(created.body.deep).toEqual(nested(32));
+      const listed = await kit.as('U1', 'GET', `/v1/data/${table}?${q({ andFilters: { mood: 'calm' }, sortBy: 'deep' })}`);
+      expect([listed.status, listed.body.pagination.total]).toEqual([200, 1]);
+      const own = await kit.as('U2', 'GET', `/v1/data/${table}`);
+      expect([own.status, own.body.pagination.total]).toEqual([200, 2]);
+      await kit.as('A', 'DELETE', `/v1/data/${table}/${created.body.id}`);
+    });
+
+    it('a body nested 20,000 levels deep is 400 data/validation-error, not a stack overflow (500)', async () => {
+      const depth = 20_000;
+      const payload = `{"x":${'['.repeat(depth)}1${']'.repeat(depth)}}`;
+      const res = await kit.t.request('POST', `/v1/data/${table}`, { token: kit.users.U1.token, body: payload, headers: { 'content-type': 'application/json' } });
+      expect([res.status, res.body.code]).toEqual([400, 'data/validation-error']);
+      const patched = await kit.t.request('PATCH', `/v1/data/${table}/${mine.body.id}`, { token: kit.users.U1.token, body: payload, headers: { 'content-type': 'application/json' } });
+      expect([patched.status, patched.body.code]).toEqual([400, 'data/validation-error']);
+    });
+  });
+
+  describe('NUL characters that only appear once filter JSON is parsed (a 500 on PostgreSQL before)', () => {
+    it.each([
+      ['{"title":"a\\u0000b"}'],
+      ['{"title":{"$in":["x","\\u0000"]}}'],
+      ['{"mood":"\\u0000"}'],
+      ['{"title":{"$regex":"a\\u0000"}}'],
+      ['{"title":{"$gt":"\\u0000"}}'],
+      ['{"ti\\u0000tle":"a"}'],
+      ['{"title":"\\ud800"}'],
+    ])('andFilters=%s → 400 data/validation-error', async (andFilters) => {
+      const res = await list({ andFilters });
+      expect([res.status, res.body.code]).toEqual([400, 'data/validation-error']);
+      expect(res.body.message).toMatch(/andFilters.* must not contain NUL characters or unpaired surrogates/);
+    });
+
+    it('orFilters too, object or array form', async () => {
+      for (const orFilters of ['{"title":"\\u0000"}', '[{"title":"a"},{"score":{"$in":[1,"\\u0000"]}}]']) {
+        const res = await list({ orFilters });
+        expect([res.status, res.body.code]).toEqual([400, 'data/validation-error']);
+      }
+    });
+
+    it('a NUL escape in a body is refused at any depth, not only the first 64 levels', async () => {
+      let value: unknown = 'a\u0000b';
+      for (let i = 0; i < 70; i++) value = { n: value };
+      const res = await kit.t.request('POST', `/v1/data/${posts}`, { token: kit.users.U1.token, body: JSON.stringify({ title: 'deep', nested: value }), headers: { 'content-type': 'application/json' } });
+      expect([res.status, res.body.code]).toEqual([400, 'data/validation-error']);
+      expect(res.body.message).toMatch(/must not contain NUL/);
+    });
+  });
+
+  describe('field names that are Object.prototype members are ordinary field names', () => {
+    const NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'];
+
+    it.each(NAMES)('an undeclared field %s is stored, read, filtered, sorted, updated and cleared', async (name) => {
+      const table = tableName('proto');
+      await kit.table({ tableName: table, permissions: { user: { create: true, read: true }, self: { update: true } } });
+      const created = await kit.as('U1', 'POST', `/v1/data/${table}`, { body: { [name]: 'v1' } });
+      expect([created.status, created.body[name]]).toEqual([201, 'v1']);
+      await kit.as('U1', 'POST', `/v1/data/${table}`, { body: { other: 1 } });
+      const read = await kit.as('U1', 'GET', `/v1/data/${table}/${created.body.id}`);
+      expect(Object.hasOwn(read.body, name) && read.body[name]).toBe('v1');
+      for (const params of [{ andFilters: { [name]: 'v1' } }, { andFilters: { [name]: { $exists: true } } }, { orFilters: [{ [name]: { $regex: '^v' } }] }]) {
+        const res = await kit.as('U1', 'GET', `/v1/data/${table}?${q(params)}`);
+        expect([res.status, res.body.pagination?.total]).toEqual([200, 1]);
+      }
+      const sorted = await kit.as('U1', 'GET', `/v1/data/${table}?${q({ sortBy: name, sortDirection: 'asc' })}`);
+      expect([sorted.status, sorted.body.items.at(-1)?.id]).toEqual([200, created.body.id]);
+      const patched = await kit.as('U1', 'PATCH', `/v1/data/${table}/${created.body.id}`, { body: { [name]: 'v2' } });
+      expect([patched.status, patched.body[name]]).toEqual([200, 'v2']);
+      const cleared = await kit.as('U1', 'PATCH', `/v1/data/${table}/${created.body.id}`, { body: { [name]: null } });
+      expect([cleared.status, Object.hasOwn(cleared.body, name)]).toEqual([200, false]);
+      expect((await kit.as('U1', 'GET', `/v1/data/${table}?${q({ andFilters: { [name]: { $exists: true } } })}`)).body.pagination.total).toBe(0);
+    });
+
+    it('declared fields with such names: defaults, required fields, nested object children, filters and sorts work', async () => {
+      const table = tableName('protodecl');
+      await kit.table({
+        tableName: table,
+        schema: {
+          bsonType: 'object',
+          required: ['valueOf'],
+          properties: { valueOf: { type: 'int' }, toString: { type: 'string', default: 'd' }, meta: { type: 'object', properties: { constructor: { type: 'string' }, hasOwnProperty: { type: 'bool' } }, required: ['hasOwnProperty'] } },
+        },
+        permissions: { user: { create: true, read: true }, self: { update: true } },
+      });
+      const missing = await kit.as('U1', 'POST', `/v1/data/${table}`, { body: {} });
+      expect([missing.status, missing.body.error.details.fields]).toEqual([400, [{ field: 'valueOf', message: 'is required' }]]);
+      const nestedMissing = await kit.as('U1', 'POST', `/v1/data/${table}`, { body: { valueOf: 1, meta: {} } });
+      expect([nestedMissing.status, nestedMissing.body.error.details.fields]).toEqual([400, [{ field: 'meta.hasOwnProperty', message: 'is required' }]]);
+      const created = await kit.as('U1', 'POST', `/v1/data/${table}`, { body: { valueOf: 1, meta: { hasOwnProperty: true } } });
+      expect([created.status, created.body.toString, created.body.valueOf]).toEqual([201, 'd', 1]);
+      const patched = await kit.as('U1', 'PATCH', `/v1/data/${table}/${created.body.id}`, { body: { toString: 'e' } });
+      expect([patched.status, patched.body.toString]).toEqual([200, 'e']);
+      const filtered = await kit.as('U1', 'GET', `/v1/data/${table}?${q({ andFilters: { valueOf: { $gte: 1 }, toString: 'e' }, sortBy: 'valueOf' })}`);
+      expect([filtered.status, filtered.body.pagination.total]).toEqual([200, 1]);
+    });
+
+    it.each([
+      [{ andFilters: '{"__proto__":"x"}' }],
+      [{ andFilters: '{"a.__proto__":"x"}' }],
+      [{ orFilters: '[{"__proto__":1}]' }],
+      [{ sortBy: '__proto__' }],
+      [{ search: 'a', searchType: '__proto__' }],
+    ])('__proto__, which no write can store (the JSON body parser refuses it), is refused like other invalid names: %j → 400', async (params) => {
+      const res = await list(params);
+      expect([res.status, res.body.code]).toEqual([400, 'data/validation-error']);
+    });
+  });
+
   describe('all-or-nothing writes', () => {
     it('a batch with one invalid item writes nothing', async () => {
       const table = tableName('batch');

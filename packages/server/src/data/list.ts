@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { AppError } from '../errors/app-error.js';
 import { pagination } from '../http/schemas.js';
+import { unstorableText } from '../http/validation.js';
 import { FieldNameError, resolveField } from '../rls/fields.js';
 import { FilterError, parseAndFilters, parseOrFilters, rowFilterPredicate, searchPredicate } from '../rls/filter.js';
 import { and, FALSE, ownedBy, type FieldRef, type Predicate } from '../rls/predicate.js';
@@ -58,13 +59,20 @@ function clamp(value: string | number | undefined, fallback: number, max: number
 
 function parseJson(value: string | object | undefined, name: string): unknown {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') return value;
-  if (value.length > MAX_FILTER_LENGTH) throw invalid(`Invalid filter format: ${name} is longer than ${MAX_FILTER_LENGTH} characters`);
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw invalid(`Invalid filter format: ${name} is not valid JSON`);
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    if (value.length > MAX_FILTER_LENGTH) throw invalid(`Invalid filter format: ${name} is longer than ${MAX_FILTER_LENGTH} characters`);
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw invalid(`Invalid filter format: ${name} is not valid JSON`);
+    }
   }
+  // The request check saw only the raw text: a `\u0000` escape becomes U+0000 here, which PostgreSQL
+  // refuses in any text parameter (a 500). Checked on the parsed values, keys included, like bodies.
+  const path = unstorableText(parsed);
+  if (path !== null) throw invalid(`Invalid filter format: ${name}${path} must not contain NUL characters or unpaired surrogates`);
+  return parsed;
 }
 
 function field(table: TableDefinition, name: string, parameter: string): FieldRef {

@@ -12,7 +12,7 @@ export function projectRecord(table: TableDefinition, requester: Requester, reco
   const out = { ...record };
   if (requester.group !== 'admin') {
     for (const field of fieldsWithReadRules(table.policy)) {
-      if (field in out && !residueHolds(columnReadResidue(table.policy, requester, field), requester, record.createdBy)) delete out[field];
+      if (Object.hasOwn(out, field) && !residueHolds(columnReadResidue(table.policy, requester, field), requester, record.createdBy)) delete out[field];
     }
   }
   if (select) {

@@ -37,7 +37,7 @@ export async function findRow(db: Db, table: TableDefinition, id: string, forUpd
 }
 
 export async function updateRow(db: Db, dialect: StorageDialect, table: TableDefinition, id: string, changed: Record<string, unknown>, extra: Record<string, unknown> | null, now: number): Promise<void> {
-  const { columns } = splitRecord(table, Object.fromEntries(Object.entries(changed).filter(([field]) => field in table.columns)));
+  const { columns } = splitRecord(table, Object.fromEntries(Object.entries(changed).filter(([field]) => Object.hasOwn(table.columns, field))));
   const sets = [
     sql`updated_at = ${now}`,
     sql`extra = ${extra === null ? sql`null` : dialect.jsonParam(extra)}`,

@@ -13,7 +13,7 @@ import { deleteRow, findRow, insertRows, updateRow, type NewRow } from './querie
 import { isSystemKey, rowToRecord, type DataRecord } from './row-codec.js';
 import { newRowId } from './row-id.js';
 import { storageDialect } from './storage-dialect.js';
-import { validateRecord, validateValue, type FieldIssue } from './validate-record.js';
+import { declaredField, validateField, validateRecord, type FieldIssue } from './validate-record.js';
 
 export type DataContext = Pick<AppContext, 'db' | 'dialect' | 'clock'>;
 
@@ -21,6 +21,11 @@ const MAX_BATCH = 100;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A field's value, never an inherited member (a field may be named `constructor` or `toString`). */
+function ownValue(record: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
 function validationError(issues: FieldIssue[], prefix = ''): AppError {
@@ -76,7 +81,7 @@ export async function createRecords(ctx: DataContext, requester: Requester, tabl
         const fields = withoutSystemFields(item);
         checkColumnWrites(table, requester, Object.keys(fields), 'create', null);
         for (const [name, schema] of Object.entries(table.schema.properties)) {
-          if (fields[name] === undefined && schema.default !== undefined) fields[name] = structuredClone(schema.default);
+          if (ownValue(fields, name) === undefined && schema.default !== undefined) fields[name] = structuredClone(schema.default);
         }
         const issues: FieldIssue[] = [];
         const validated = validateRecord(table.schema, fields, issues);
@@ -132,20 +137,19 @@ export async function updateRecord(ctx: DataContext, requester: Requester, table
       checkColumnWrites(table, requester, Object.keys(changes), 'update', row.created_by);
       const issues: FieldIssue[] = [];
       for (const [name, value] of Object.entries(changes)) {
-        const schema = table.schema.properties[name];
-        if (schema) changes[name] = validateValue(name, schema, value, issues);
+        changes[name] = validateField(name, declaredField(table.schema.properties, name), value, issues);
       }
       const current = rowToRecord(table, dialect, row);
       const merged: Record<string, unknown> = { ...withoutSystemFields(current), ...changes };
       for (const name of table.schema.required) {
-        if (merged[name] === undefined || merged[name] === null) issues.push({ field: name, message: 'is required' });
+        if (ownValue(merged, name) === undefined || ownValue(merged, name) === null) issues.push({ field: name, message: 'is required' });
       }
       if (issues.length > 0) throw validationError(issues);
       // `extra` is rebuilt from the stored one, so a value kept there under a declared name (§8.6) survives
       // until that field is written; then the new column value supersedes it.
       const extra = { ...((row.extra === null || row.extra === undefined ? {} : dialect.decodeJson(row.extra)) as Record<string, unknown>) };
       for (const [key, value] of Object.entries(changes)) {
-        if (key in table.columns || value === null || value === undefined) delete extra[key];
+        if (Object.hasOwn(table.columns, key) || value === null || value === undefined) delete extra[key];
         else extra[key] = value;
       }
       const now = ctx.clock.now();

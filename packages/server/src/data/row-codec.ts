@@ -31,7 +31,7 @@ export function rowToRecord(table: TableDefinition, dialect: StorageDialect, row
     record[field] = info.storage === 'bool' ? Number(value) !== 0 : info.storage === 'json' ? dialect.decodeJson(value) : info.storage === 'number' ? Number(value) : value;
   }
   for (const [key, value] of Object.entries(extra)) {
-    if (!(key in record) && value !== null) record[key] = value;
+    if (!Object.hasOwn(record, key) && value !== null) record[key] = value;
   }
   return record;
 }
@@ -41,7 +41,7 @@ export function splitRecord(table: TableDefinition, record: Record<string, unkno
   const columns: Record<string, { value: unknown; storage: string }> = {};
   const extra: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(record)) {
-    const info = table.columns[field];
+    const info = Object.hasOwn(table.columns, field) ? table.columns[field] : undefined;
     if (info) columns[info.column] = { value: value === undefined ? null : value, storage: info.storage };
     else if (value !== null && value !== undefined) extra[field] = value;
   }

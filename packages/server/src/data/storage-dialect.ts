@@ -181,7 +181,8 @@ const postgres: StorageDialect = {
   jsonPresent: (column, path) => sql<SqlBool>`(coalesce(jsonb_typeof(${pgJson(column, path)}), 'null') <> 'null')`,
   jsonRegex: (column, path, pattern) => {
     const j = pgJson(column, path);
-    return sql<SqlBool>`coalesce((case when jsonb_typeof(${j}) = 'string' then ${j} #>> '{}' end) ~ ${pattern}, false)`;
+    // COLLATE "C" as for declared text columns: `(?i)` and classes then fold and match ASCII only (§4).
+    return sql<SqlBool>`coalesce((case when jsonb_typeof(${j}) = 'string' then ${j} #>> '{}' end) collate "C" ~ ${pattern}, false)`;
   },
   jsonContainsText: (column, path, term) => {
     const j = pgJson(column, path);

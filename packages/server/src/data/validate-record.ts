@@ -24,10 +24,53 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * Arrays and objects inside one field value nest at most this many levels (DECISIONS.md "Nesting").
+ * SQLite's JSON functions refuse a document nested past 1000 levels as "malformed JSON", failing the
+ * whole query, so a single deep row would break every list that reads JSON; 32 leaves room for any
+ * real document and keeps both dialects identical.
+ */
+export const MAX_NESTING = 32;
+
+/** True when arrays/objects in `value` nest deeper than `levels`; recursion stops there (bounded stack). */
+function nestsDeeper(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (levels === 0) return true;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (nestsDeeper(item, levels - 1)) return true;
+  }
+  return false;
+}
+
+/** The nesting limit for one field value, declared or not (every write path and declared defaults). */
+function checkNesting(path: string, value: unknown, issues: FieldIssue[]): boolean {
+  if (!nestsDeeper(value, MAX_NESTING)) return true;
+  issues.push({ field: path, message: `nests arrays and objects more than ${MAX_NESTING} levels deep` });
+  return false;
+}
+
+/** A declared field of a schema (own properties only: `constructor` or `toString` is no declared field). */
+export function declaredField(properties: Record<string, FieldSchema> | undefined, name: string): FieldSchema | undefined {
+  return properties !== undefined && Object.hasOwn(properties, name) ? properties[name] : undefined;
+}
+
+/**
  * §8.2–§8.3 for one value: no implicit coercion ("42" is not an int, "true" not a bool), dates are
  * ISO strings stored in canonical UTC form, `null` means "no value". Returns the value to store.
  */
 export function validateValue(path: string, schema: FieldSchema, value: unknown, issues: FieldIssue[]): unknown {
+  return validateField(path, schema, value, issues);
+}
+
+/**
+ * One value of a write, declared (`schema`) or undeclared (kept as it is, D-27): the nesting limit, then
+ * the field's own rules.
+ */
+export function validateField(path: string, schema: FieldSchema | undefined, value: unknown, issues: FieldIssue[]): unknown {
+  if (!checkNesting(path, value, issues)) return value;
+  return schema ? checkValue(path, schema, value, issues) : value;
+}
+
+function checkValue(path: string, schema: FieldSchema, value: unknown, issues: FieldIssue[]): unknown {
   if (value === null) return null;
   const fail = (message: string) => {
     issues.push({ field: path, message });
@@ -62,18 +105,20 @@ export function validateValue(path: string, schema: FieldSchema, value: unknown,
     case 'object': {
       if (!isPlainObject(value)) return fail('must be an object');
       const out: Record<string, unknown> = { ...value };
+      // Own properties only: a declared child named `constructor` must not see Object.prototype's.
+      const given = (child: string) => (Object.hasOwn(out, child) ? out[child] : undefined);
       for (const [child, childSchema] of Object.entries(schema.properties ?? {})) {
-        if (out[child] !== undefined) out[child] = validateValue(`${path}.${child}`, childSchema, out[child], issues);
+        if (given(child) !== undefined) out[child] = checkValue(`${path}.${child}`, childSchema, out[child], issues);
       }
       for (const child of schema.required ?? []) {
-        if (out[child] === undefined || out[child] === null) issues.push({ field: `${path}.${child}`, message: 'is required' });
+        if (given(child) === undefined || given(child) === null) issues.push({ field: `${path}.${child}`, message: 'is required' });
       }
       value = out;
       break;
     }
     case 'array': {
       if (!Array.isArray(value)) return fail('must be an array');
-      value = schema.items ? value.map((item, i) => validateValue(`${path}[${i}]`, schema.items!, item, issues)) : value;
+      value = schema.items ? value.map((item, i) => checkValue(`${path}[${i}]`, schema.items!, item, issues)) : value;
       break;
     }
   }
@@ -88,11 +133,11 @@ export function validateValue(path: string, schema: FieldSchema, value: unknown,
 export function validateRecord(schema: TableSchema, record: Record<string, unknown>, issues: FieldIssue[], prefix = ''): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(record)) {
-    const field = schema.properties[name];
-    out[name] = field ? validateValue(`${prefix}${name}`, field, value, issues) : value;
+    out[name] = validateField(`${prefix}${name}`, declaredField(schema.properties, name), value, issues);
   }
   for (const name of schema.required) {
-    if (out[name] === undefined || out[name] === null) issues.push({ field: `${prefix}${name}`, message: 'is required' });
+    const value = Object.hasOwn(out, name) ? out[name] : undefined;
+    if (value === undefined || value === null) issues.push({ field: `${prefix}${name}`, message: 'is required' });
   }
   return out;
 }

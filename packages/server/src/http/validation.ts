@@ -51,21 +51,38 @@ function withStorableText(validate: ValidateFunction): Validate {
  */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export function unstorableText(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : null;
-  if (value === null || typeof value !== 'object' || depth > 64) return null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = unstorableText(value[i], `${path}/${i}`, depth + 1);
-      if (found !== null) return found;
+export function unstorableText(value: unknown, path = ''): string | null {
+  // An explicit stack, not recursion: a 1 MiB body can nest far deeper than the call stack, and every
+  // string is checked however deep it sits (the Data API then refuses values nested past its limit).
+  // Paths are built only for the string that fails, so a deep body costs O(size), not O(depth²).
+  const stack: Visit[] = [{ value, at: null, parent: null }];
+  while (stack.length > 0) {
+    const visit = stack.pop()!;
+    if (typeof visit.at === 'string' && UNSTORABLE.test(visit.at)) return pathOf(visit, path);
+    const current = visit.value;
+    if (typeof current === 'string') {
+      if (UNSTORABLE.test(current)) return pathOf(visit, path);
+      continue;
     }
-    return null;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    const escaped = key.replaceAll('~', '~0').replaceAll('/', '~1');
-    if (UNSTORABLE.test(key)) return `${path}/${escaped}`;
-    const found = unstorableText(item, `${path}/${escaped}`, depth + 1);
-    if (found !== null) return found;
+    if (current === null || typeof current !== 'object') continue;
+    // Pushed in reverse, so values are visited in document order (the first offender is reported).
+    const entries: Array<[string | number, unknown]> = Array.isArray(current) ? current.map((item, i) => [i, item]) : Object.entries(current);
+    for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i][1], at: entries[i][0], parent: visit });
   }
   return null;
+}
+
+/** One value on the walk: where it sits (object key, which is checked too, or array index) and in what. */
+interface Visit {
+  value: unknown;
+  at: string | number | null;
+  parent: Visit | null;
+}
+
+function pathOf(visit: Visit, prefix: string): string {
+  const segments: string[] = [];
+  for (let step: Visit | null = visit; step && step.at !== null; step = step.parent) {
+    segments.push(typeof step.at === 'number' ? String(step.at) : step.at.replaceAll('~', '~0').replaceAll('/', '~1'));
+  }
+  return prefix + segments.reverse().map((segment) => `/${segment}`).join('');
 }

@@ -14,8 +14,12 @@ const SYSTEM: Record<string, FieldRef> = {
   updatedAt: { kind: 'column', field: 'updatedAt', column: 'updated_at', storage: 'millis', nullable: false },
 };
 
+/**
+ * `__proto__` is refused like the other names that cannot be stored: the JSON body parser already refuses
+ * it (prototype poisoning), and as an object key it would set a prototype instead of a field.
+ */
 export function isValidSegment(segment: string): boolean {
-  return SEGMENT.test(segment);
+  return SEGMENT.test(segment) && segment !== '__proto__';
 }
 
 /**
@@ -27,10 +31,10 @@ export function resolveField(table: TableDefinition, name: string): FieldRef {
   const segments = name.split('.');
   if (!segments.every(isValidSegment)) throw new FieldNameError(`"${name}" is not a valid field name`);
   const [head, ...rest] = segments;
-  const system = SYSTEM[head];
-  if (system) return rest.length === 0 ? system : { kind: 'absent', field: head };
-  const column = table.columns[head];
-  if (column) {
+  // Own properties only: `constructor`, `toString`… are ordinary undeclared names, not Object.prototype's.
+  if (Object.hasOwn(SYSTEM, head)) return rest.length === 0 ? SYSTEM[head] : { kind: 'absent', field: head };
+  if (Object.hasOwn(table.columns, head)) {
+    const column = table.columns[head];
     if (column.storage === 'json') return { kind: 'json', field: head, column: column.column, path: rest };
     if (rest.length > 0) return { kind: 'absent', field: head };
     return { kind: 'column', field: head, column: column.column, storage: column.storage, nullable: true };

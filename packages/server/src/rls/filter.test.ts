@@ -5,6 +5,7 @@ import { POSTGRES, SQLITE } from '../db/dialect.js';
 import type { TableDefinition } from '../tables/definition.js';
 import { FilterError, parseAndFilters, parseOrFilters, rowFilterPredicate, searchPredicate } from './filter.js';
 import { resolveField } from './fields.js';
+import { asciiCaseless, regexMatches } from './regex.js';
 import { and, ownedBy } from './predicate.js';
 import { predicateToSql, sortTerms } from './to-sql.js';
 
@@ -156,5 +157,36 @@ describe('orFilters, row filters, search, ownership, sort', () => {
     expect(sortTerms(resolveField(table, 'createdAt'), 'desc', pg).map((t) => compile(t, 'postgres').sql)).toEqual(['"created_at" desc']);
     expect(sortTerms(resolveField(table, 'id.x'), 'desc', pg)).toEqual([]);
     expect(sortTerms(resolveField(table, 'score'), 'asc', storageDialect(SQLITE))).toHaveLength(4);
+  });
+});
+
+describe('$regex (?i) on SQLite folds ASCII letters only (decisions.md §4), as PostgreSQL does under COLLATE "C"', () => {
+  it.each([
+    ['élan', 'é[lL][aA][nN]'],
+    ['a[b-dX]c', '[aA][b-dBCDXx][cC]'],
+    ['[]a-]', '[\\]aA\\-]'],
+    ['[^k]', '[^kK]'],
+    ['[Z-a]', '[Z-azA]'],
+    ['[\\d-z]', '[\\d\\-zZ]'],
+    ['[[:upper:]][[:lower:]][[:digit:]]', '[[:alpha:]][[:alpha:]][[:digit:]]'],
+    ['a{2}\\.b\\D\\n', '[aA]{2}\\.[bB]\\D\\n'],
+    ['(?:ab)|c', '(?:[aA][bB])|[cC]'],
+    ['😀[😀s]', '😀[😀sS]'],
+  ])('%s is compiled as %s', (pattern, rewritten) => {
+    expect(asciiCaseless(pattern)).toBe(rewritten);
+  });
+
+  it.each([
+    ['(?i)élan', 'Élan', false],
+    ['(?i)ÉLAN', 'Élan', true],
+    ['(?i)^k$', '\u212a', false], // KELVIN SIGN: RE2 folds it to k
+    ['(?i)^s$', '\u017f', false], // LATIN SMALL LETTER LONG S: RE2 folds it to s
+    ['(?i)[^k]', 'K', false],
+    ['(?i)\\W', 'k', false],
+    ['(?i)^[[:upper:]]+$', 'aZ', true],
+    ['(?i)^a[b-d]+$', 'AbCD', true],
+    ['^a$', 'A', false],
+  ])('%s on %j → %s', (pattern, value, matches) => {
+    expect(regexMatches(pattern, value)).toBe(matches);
   });
 });

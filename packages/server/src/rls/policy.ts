@@ -67,17 +67,23 @@ function flag(group: Partial<Record<Operation, boolean>> | undefined, operation:
 
 const SYSTEM_FIELDS = new Set(['id', 'createdBy', 'createdAt', 'updatedAt']);
 
+/** The `columnPermissions` entry of a field (own entries only: a field may be named `constructor`). */
+function columnRule(policy: TablePolicy, field: string): { read?: string; write?: string } | undefined {
+  const rules = policy.columnPermissions;
+  return rules && Object.hasOwn(rules, field) ? rules[field] : undefined;
+}
+
 /** §4.5: the read residue of one field; system fields and fields without a `read` entry inherit the table. */
 export function columnReadResidue(policy: TablePolicy, requester: Requester, field: string): Residue {
   if (requester.group === 'admin' || SYSTEM_FIELDS.has(field)) return 'all';
-  const source = policy.columnPermissions?.[field]?.read;
+  const source = columnRule(policy, field)?.read;
   return typeof source === 'string' ? evaluateExpression(parseStoredExpression(source), requester, 'row') : 'all';
 }
 
 /** §4.5: the write residue of one field; on create `self` counts as true for authenticated requesters. */
 export function columnWriteResidue(policy: TablePolicy, requester: Requester, field: string, operation: 'create' | 'update'): Residue {
   if (requester.group === 'admin') return 'all';
-  const source = policy.columnPermissions?.[field]?.write;
+  const source = columnRule(policy, field)?.write;
   if (typeof source !== 'string') return 'all';
   return evaluateExpression(parseStoredExpression(source), requester, operation === 'create' ? 'has-id' : 'row');
 }

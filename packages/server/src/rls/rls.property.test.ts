@@ -153,3 +153,36 @@ describe.each(dialects)('RLS and filters match the reference evaluator (%s)', (d
     );
   }, 300_000);
 });
+
+describe.each(dialects)('$regex (?i) folds ASCII letters only, the same on SQLite and PostgreSQL (%s)', (dialect) => {
+  let kit: DataKit;
+  let table: string;
+  const VALUES = ['Élan', 'élan', 'ÉLAN', 'ABC', 'abc', '\u212a', 'k', '\u017f', 's'];
+  beforeAll(async () => {
+    kit = await createDataKit(dialect);
+    table = tableName('caseless');
+    await kit.table({ tableName: table, schema: { s: { type: 'string' } } });
+    // The same value in a declared text column and in an undeclared (JSON) field.
+    for (const value of VALUES) await kit.row(table, '', { s: value, u: value });
+  });
+  afterAll(async () => {
+    await kit.close();
+  });
+
+  it.each([
+    ['(?i)^élan$', ['élan']],
+    ['(?i)^ÉLAN$', ['ÉLAN', 'Élan']],
+    ['(?i)^abc$', ['ABC', 'abc']],
+    ['(?i)^[a-c]+$', ['ABC', 'abc']],
+    ['(?i)^k$', ['k']],
+    ['(?i)^[^k]$', ['\u212a', '\u017f', 's']],
+    ['(?i)^s$', ['s']],
+    ['(?i)^[[:upper:]]$', ['k', 's']],
+  ])('%s matches exactly %j', async (pattern, expected) => {
+    for (const field of ['s', 'u']) {
+      const res = await kit.as('A', 'GET', `/v1/data/${table}?limit=100&andFilters=${encodeURIComponent(JSON.stringify({ [field]: { $regex: pattern } }))}`);
+      expect(res.status).toBe(200);
+      expect([field, res.body.items.map((r: any) => r[field]).sort()]).toEqual([field, [...expected].sort()]);
+    }
+  });
+});

@@ -139,6 +139,12 @@ describe.each(dialects)('/v1/admin/tables (%s)', (dialect) => {
     [{ tableName: 'ok1', schema: { x: { type: 'object', properties: { y: 'string' }, required: ['z'] } } }, /not a declared field/],
     [{ tableName: 'ok1', schema: { x: { type: 'string', unique: 'yes' } } }, /unique must be true or false/],
     [{ tableName: 'ok1', schema: { x: { type: 'array', unique: true } } }, /cannot be unique/],
+    // Object.prototype members are not types, declared fields or columns (never a 500).
+    [{ tableName: 'ok1', schema: { x: { type: 'constructor' } } }, /unknown type/],
+    [{ tableName: 'ok1', schema: { x: { type: 'toString' } } }, /unknown type/],
+    [{ tableName: 'ok1', schema: { bsonType: 'object', required: ['toString'], properties: { x: 'string' } } }, /not a declared field/],
+    [{ tableName: 'ok1', schema: { x: 'string' }, indexes: [{ name: 'i', fields: { constructor: 1 } }] }, /not a declared field/],
+    [{ tableName: 'ok1', schema: { x: { type: 'array', default: JSON.parse(`${'['.repeat(33)}${']'.repeat(33)}`) } } }, /default nests arrays and objects more than 32 levels deep/],
   ])('refuses %j with 400 common/invalid-parameters', async (body, message) => {
     const res = await admin('POST', '', body);
     expect([res.status, res.body.code]).toEqual([400, 'common/invalid-parameters']);

@@ -146,7 +146,7 @@ export function checkFieldName(name: string): void {
 function normalizeRequired(value: unknown, properties: Record<string, FieldSchema>, where: string): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new DefinitionError(`${where} must be an array of field names`);
   for (const name of value as string[]) {
-    if (!(name in properties)) throw new DefinitionError(`${where}: "${name}" is not a declared field`);
+    if (!Object.hasOwn(properties, name)) throw new DefinitionError(`${where}: "${name}" is not a declared field`);
   }
   return [...new Set(value as string[])];
 }
@@ -156,7 +156,8 @@ export function normalizeField(name: string, input: unknown, depth: number): Fie
   const raw = typeof input === 'string' ? { type: input } : input;
   if (!isPlainObject(raw)) throw new DefinitionError(`field "${name}" must be an object with a bsonType`);
   const typeName = raw.bsonType ?? raw.type;
-  const bsonType = typeof typeName === 'string' ? ABSTRACT[typeName] : undefined;
+  // Own entries only: a type named "constructor" or "toString" is unknown, not Object.prototype's member.
+  const bsonType = typeof typeName === 'string' && Object.hasOwn(ABSTRACT, typeName) ? ABSTRACT[typeName] : undefined;
   if (!bsonType) throw new DefinitionError(`field "${name}": unknown type ${JSON.stringify(typeName)} (expected ${BSON_TYPES.join(', ')} or string, number, boolean, date, object, array, reference)`);
   const field: FieldSchema = { bsonType };
   if (typeName === 'reference' || raw.reference !== undefined || raw.target !== undefined) {

@@ -23,7 +23,7 @@ export function normalizeIndex(input: unknown, table: Pick<TableDefinition, 'col
   for (const [field, order] of Object.entries(fields)) {
     if (order !== 1 && order !== -1) throw new DefinitionError(`index "${name}": field "${field}" must be 1 or -1`);
     const system = (SYSTEM_FIELDS as readonly string[]).includes(field);
-    const column = table.columns[field];
+    const column = Object.hasOwn(table.columns, field) ? table.columns[field] : undefined;
     if (!system && !column) throw new DefinitionError(`index "${name}": "${field}" is not a declared field`);
     if (column?.storage === 'json') throw new DefinitionError(`index "${name}": objects and arrays cannot be indexed`);
     out[field] = order;
