@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, dialects } from '../../test/helpers/databases.js';
-import { signUp, STRONG_PASSWORD, uniqueEmail } from '../../test/helpers/factories.js';
+import { signIn, signUp, STRONG_PASSWORD, uniqueEmail } from '../../test/helpers/factories.js';
+import { currentCode, enrollMfa } from '../../test/helpers/mfa.js';
 import { createTestApp, type ApiResponse, type TestApp } from '../../test/helpers/test-app.js';
 import { settleDeliveries } from './delivery.js';
+import { hashEmailToken } from './email-tokens.js';
+import { consumeMagicLinkToken } from './magic-link.js';
 import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from '../../test/helpers/recording-mailer.js';
 
 const APP = 'http://localhost:3000/cb';
@@ -85,6 +88,114 @@ describe.each(dialects)('email flows under attack (%s)', (dialect) => {
       const results = await Promise.all([flow.redeem(user.email, token), flow.redeem(user.email, token), flow.redeem(user.email, token)]);
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       for (const loser of results.filter((r) => r.status !== 200)) expect(loser.status).toBeGreaterThanOrEqual(400);
+    });
+  });
+
+  describe('account pre-hijacking: the first proof of a never-verified address drops what was set up before it', () => {
+    const magicSignIn = async (email: string) => flows.magic.redeem(email, await flows.magic.issue(email));
+    const resetPassword = async (email: string) => flows.reset.redeem(email, await flows.reset.issue(email));
+    const dropped = async (userId: string) =>
+      (await t.ctx.db.selectFrom('audit_log').select('details').where('user_id', '=', userId).where('event', '=', 'account.unproven_setup_dropped').execute()).map((row) =>
+        JSON.parse(row.details!),
+      );
+    const mfaRows = async (userId: string) => ({
+      totp: (await t.ctx.db.selectFrom('mfa_totp').select('user_id').where('user_id', '=', userId).execute()).length,
+      backupCodes: (await t.ctx.db.selectFrom('mfa_backup_codes').select('id').where('user_id', '=', userId).execute()).length,
+    });
+
+    /** The squatter registers the victim's address first (unverified) and keeps a session. */
+    async function preHijack() {
+      const squatter = await signUp(t, { email: uniqueEmail('victim'), password: 'Attacker-Knows-This-9!' });
+      await settleDeliveries(t.ctx);
+      expect((await t.request('GET', '/v1/auth/me', { token: squatter.accessToken })).body.emailVerified).toBeNull();
+      return squatter;
+    }
+
+    it("magic link: once the real owner proves the inbox, the squatter's earlier session is gone", async () => {
+      const squatter = await preHijack();
+      const owner = await magicSignIn(squatter.email);
+      expect([owner.status, owner.body.is_new_user]).toEqual([200, false]);
+      expect((await t.request('GET', '/v1/auth/me', { token: squatter.accessToken })).status).toBe(401);
+      expect((await t.request('POST', '/v1/auth/refresh', { body: { refreshToken: squatter.refreshToken } })).status).toBe(401);
+      // The owner's own new session works.
+      expect((await t.request('GET', '/v1/auth/me', { token: owner.body.accessToken })).body.id).toBe(squatter.id);
+    });
+
+    it("magic link: the squatter's password no longer signs in; the email credential stays; one audit event says what went", async () => {
+      const squatter = await preHijack();
+      expect((await magicSignIn(squatter.email)).status).toBe(200);
+      expect((await signIn(t, squatter.email, squatter.password)).body.code).toBe('auth/invalid-credentials');
+      const accounts = await t.ctx.db.selectFrom('accounts').select('provider').where('user_id', '=', squatter.id).execute();
+      expect(accounts).toEqual([{ provider: 'email' }]);
+      expect(await dropped(squatter.id)).toEqual([{ proof: 'magic_link', linkedAccounts: [], mfa: false, password: true, sessions: 1 }]);
+      // The owner sets a password of their own through the reset flow.
+      expect((await resetPassword(squatter.email)).status).toBe(200);
+      expect((await signIn(t, squatter.email, 'Totally-New-Pass-3!')).status).toBe(200);
+    });
+
+    it('magic link: an MFA set-up the squatter started (not yet confirmed) is dropped', async () => {
+      const squatter = await preHijack();
+      const enable = await t.request('POST', '/v1/auth/mfa/enable', { token: squatter.accessToken, body: { password: squatter.password } });
+      expect(enable.status).toBe(200);
+      expect((await mfaRows(squatter.id)).totp).toBe(1);
+      expect((await magicSignIn(squatter.email)).status).toBe(200);
+      expect(await mfaRows(squatter.id)).toEqual({ totp: 0, backupCodes: 0 });
+      expect((await dropped(squatter.id))[0]).toMatchObject({ proof: 'magic_link', mfa: true });
+    });
+
+    it('password reset: an MFA authenticator the squatter enrolled does not survive recovery', async () => {
+      const squatter = await preHijack();
+      await enrollMfa(t, squatter);
+      expect((await signIn(t, squatter.email, squatter.password)).body.code).toBe('auth/mfa-required');
+
+      expect((await resetPassword(squatter.email)).status).toBe(200);
+      const owner = await signIn(t, squatter.email, 'Totally-New-Pass-3!');
+      expect(owner.status).toBe(200);
+      expect(await mfaRows(squatter.id)).toEqual({ totp: 0, backupCodes: 0 });
+      const user = await t.ctx.db.selectFrom('users').select(['mfa_enabled', 'email_verified_at']).where('id', '=', squatter.id).executeTakeFirstOrThrow();
+      expect(Number(user.mfa_enabled)).toBe(0);
+      expect(user.email_verified_at).not.toBeNull();
+      expect(await dropped(squatter.id)).toEqual([{ proof: 'password_reset', linkedAccounts: [], mfa: true }]);
+    });
+
+    it('MFA switched on after the exchange checked for it does not count as passed: the setup is still dropped', async () => {
+      const squatter = await preHijack();
+      const token = await flows.magic.issue(squatter.email);
+      // The race, in slow motion: the exchange saw no MFA (so asked for no code), then the squatter enabled it.
+      await enrollMfa(t, squatter);
+      const hash = hashEmailToken(token)!;
+      await t.ctx.db.transaction().execute((trx) => consumeMagicLinkToken(t.ctx, trx, hash, undefined, { secondFactorPassed: false }));
+      expect(await mfaRows(squatter.id)).toEqual({ totp: 0, backupCodes: 0 });
+      expect((await t.request('GET', '/v1/auth/me', { token: squatter.accessToken })).status).toBe(401);
+      expect((await signIn(t, squatter.email, squatter.password)).status).toBe(401);
+    });
+
+    it('two proofs at once (magic link and reset) drop once', async () => {
+      const squatter = await preHijack();
+      const magic = await flows.magic.issue(squatter.email);
+      const reset = await flows.reset.issue(squatter.email);
+      const [viaMagic, viaReset] = await Promise.all([flows.magic.redeem(squatter.email, magic), flows.reset.redeem(squatter.email, reset)]);
+      expect([viaMagic.status, viaReset.status]).toEqual([200, 200]);
+      // One proof is first. If the magic link wins it drops the password and sessions (one event); if the
+      // reset wins there is nothing of the kind left to drop (it replaces both itself): no event.
+      expect((await dropped(squatter.id)).length).toBeLessThanOrEqual(1);
+      expect((await t.request('GET', '/v1/auth/me', { token: squatter.accessToken })).status).toBe(401);
+      expect((await signIn(t, squatter.email, squatter.password)).status).toBe(401);
+    });
+
+    it('nothing is dropped for an account whose address was verified before', async () => {
+      const user = await signUp(t);
+      await settleDeliveries(t.ctx);
+      const confirm = linkIn(mailer.last(user.email, 'signup_confirmation'));
+      expect((await t.request('GET', `${confirm.pathname}${confirm.search}`, { key: null })).status).toBe(200);
+      const { secret } = await enrollMfa(t, user);
+
+      expect((await resetPassword(user.email)).status).toBe(200);
+      expect(await mfaRows(user.id)).toEqual({ totp: 1, backupCodes: 10 });
+      const again = await signIn(t, user.email, 'Totally-New-Pass-3!');
+      expect(again.body.code).toBe('auth/mfa-required');
+      expect((await t.request('POST', '/v1/auth/email/signin', { body: { method: 'password', email: user.email, password: 'Totally-New-Pass-3!', mfaCode: currentCode(t, secret) } })).status).toBe(200);
+      expect(await dropped(user.id)).toEqual([]);
     });
   });
 

@@ -113,6 +113,27 @@ describe.each(dialects)('email verification A28–A32 (%s)', (dialect) => {
     expect(verified.body.code).toBe('auth/already-verified');
   });
 
+  it('A30 resend voids the unused sign-up confirmation link too (A30 "voids the previous unused token")', async () => {
+    const user = await settled(signUp(t));
+    const signupLink = linkIn(mailer.last(user.email, 'signup_confirmation'));
+    expect((await settled(t.request('POST', '/v1/auth/email/verify/resend', { body: { email: user.email, callbackUrl: APP } }))).status).toBe(200);
+    const stale = await t.request('GET', local(signupLink), { key: null });
+    expect([stale.status, stale.body.code]).toEqual([401, 'auth/invalid-token']);
+    const contact = linkIn(mailer.last(user.email, 'email_verification'));
+    const res = await t.request('POST', '/v1/auth/email/verify/confirm', { body: { email: user.email, token: contact.searchParams.get('token') } });
+    expect(res.status).toBe(200);
+  });
+
+  it('A31 resend voids an unused A28/A30 contact link the same way (one family of verification links)', async () => {
+    const user = await settled(signUp(t));
+    await settled(t.request('POST', '/v1/auth/email/verify/send', { body: { email: user.email, callbackUrl: APP } }));
+    const contact = linkIn(mailer.last(user.email, 'email_verification'));
+    expect((await settled(t.request('POST', '/v1/auth/signup/email/resend', { body: { email: user.email } }))).status).toBe(200);
+    const stale = await t.request('POST', '/v1/auth/email/verify/confirm', { body: { email: user.email, token: contact.searchParams.get('token') } });
+    expect([stale.status, stale.body.code]).toEqual([401, 'auth/invalid-token']);
+    expect((await t.request('GET', local(linkIn(mailer.last(user.email, 'signup_confirmation'))), { key: null })).status).toBe(200);
+  });
+
   it('A28 + A29 verify an existing account without a JWT; the app receives token and email', async () => {
     const user = await settled(signUp(t, { name: 'Contact' }));
     const res = await settled(t.request('POST', '/v1/auth/email/verify/send', { body: { email: user.email, callbackUrl: APP } }));

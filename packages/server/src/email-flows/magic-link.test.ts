@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../crypto/random.js';
 import { dialects } from '../../test/helpers/databases.js';
-import { signUp, uniqueEmail } from '../../test/helpers/factories.js';
+import { signIn, signUp, uniqueEmail } from '../../test/helpers/factories.js';
+import { currentCode, enrollMfa } from '../../test/helpers/mfa.js';
 import { createTestApp, TEST_SK, type TestApp } from '../../test/helpers/test-app.js';
 import { settleDeliveries } from './delivery.js';
 import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from '../../test/helpers/recording-mailer.js';
@@ -32,6 +33,9 @@ describe.each(dialects)('magic link A01-M / A02-M / POST /email/callback (%s)', 
   }
 
   const exchange = (body: Record<string, unknown>) => t.request('POST', '/v1/auth/email/callback', { body });
+
+  const droppedEvents = (userId: string) =>
+    t.ctx.db.selectFrom('audit_log').select('details').where('user_id', '=', userId).where('event', '=', 'account.unproven_setup_dropped').execute();
 
   it('A01-M: 201 { message, email }, no account until the link is exchanged, then is_new_user: true', async () => {
     const email = uniqueEmail('fresh');
@@ -73,8 +77,49 @@ describe.each(dialects)('magic link A01-M / A02-M / POST /email/callback (%s)', 
     const me = await t.request('GET', '/v1/auth/me', { token: viaSignup.body.accessToken });
     expect(me.body.id).toBe(user.id);
     expect(me.body.emailVerified).toEqual(expect.any(String));
-    // A second session: the password session is untouched.
+    // The address was never verified: its first proof ends what was set up before it (unproven-account.ts).
+    expect((await t.request('GET', '/v1/auth/me', { token: user.accessToken })).status).toBe(401);
+  });
+
+  it('for an account whose address is verified, a magic link drops nothing: the password and other sessions stay', async () => {
+    const user = await signUp(t);
+    await settleDeliveries(t.ctx);
+    const confirm = linkIn(mailer.last(user.email, 'signup_confirmation'));
+    expect((await t.request('GET', `${confirm.pathname}${confirm.search}`, { key: null })).status).toBe(200);
+
+    const session = await exchange({ token: await tokenFor(user.email) });
+    expect(session.status).toBe(200);
     expect((await t.request('GET', '/v1/auth/me', { token: user.accessToken })).status).toBe(200);
+    expect((await signIn(t, user.email, user.password)).status).toBe(200);
+    expect(await droppedEvents(user.id)).toEqual([]);
+  });
+
+  it('an owner with MFA who never verified signs in by magic link (second factor passed) and keeps password, MFA and sessions', async () => {
+    const user = await signUp(t);
+    const { secret } = await enrollMfa(t, user);
+
+    // Through the challenge (403 → { mfaToken, mfaCode }).
+    const challenged = await exchange({ token: await tokenFor(user.email) });
+    expect([challenged.status, challenged.body.code]).toEqual([403, 'auth/mfa-required']);
+    const viaChallenge = await exchange({ mfaToken: challenged.body.error.details.mfaToken, mfaCode: currentCode(t, secret) });
+    expect(viaChallenge.status).toBe(200);
+    const me = await t.request('GET', '/v1/auth/me', { token: viaChallenge.body.accessToken });
+    expect(me.body).toMatchObject({ id: user.id, emailVerified: expect.any(String) });
+
+    expect((await t.request('GET', '/v1/auth/me', { token: user.accessToken })).status).toBe(200);
+    const password = await signIn(t, user.email, user.password);
+    expect([password.status, password.body.code]).toEqual([403, 'auth/mfa-required']);
+    expect(await droppedEvents(user.id)).toEqual([]);
+  });
+
+  it('an owner with MFA who never verified may also send the code with the link itself', async () => {
+    const user = await signUp(t);
+    const { secret } = await enrollMfa(t, user);
+    const res = await exchange({ token: await tokenFor(user.email), mfaCode: currentCode(t, secret) });
+    expect(res.status).toBe(200);
+    expect((await t.request('GET', '/v1/auth/me', { token: user.accessToken })).status).toBe(200);
+    expect((await signIn(t, user.email, user.password)).body.code).toBe('auth/mfa-required');
+    expect(await droppedEvents(user.id)).toEqual([]);
   });
 
   it('the link works once', async () => {

@@ -20,6 +20,7 @@ import { deliverInBackground } from './delivery.js';
 import { appendQuery, hashEmailToken, issueEmailToken, lookupEmailTokenHash, MINUTE } from './email-tokens.js';
 import { claimEmailToken, findEmailToken, findUserAccountProviders } from './queries.js';
 import { spendAddressEmailBudget, spendIpEmailBudget } from './send-limits.js';
+import { proveAddress } from './unproven-account.js';
 
 const MAGIC = ['magic_link'] as const;
 
@@ -89,16 +90,18 @@ export async function exchangeMagicLink(ctx: AppContext, input: { token?: string
 
   for (let attempt = 0; ; attempt++) {
     try {
-      const { user, session, isNewUser } = await ctx.db.transaction().execute(async (trx) => {
-        const consumed = await consumeMagicLinkToken(ctx, trx, hash, meta);
+      const { user, session, isNewUser, setupDropped } = await ctx.db.transaction().execute(async (trx) => {
+        // The second factor was passed above iff the account had MFA on when checked.
+        const consumed = await consumeMagicLinkToken(ctx, trx, hash, meta, { secondFactorPassed: Boolean(existing?.mfa_enabled) });
         const now = ctx.clock.now();
         await updateUser(trx, consumed.userId, { last_sign_in_at: now });
         const row = (await findUserById(trx, consumed.userId))!;
         const created = await insertNewSession(ctx, trx, consumed.userId, meta);
         const event = consumed.isNewUser ? 'user.signed_up' : 'user.signed_in';
         await recordAudit(ctx, { event, userId: consumed.userId, sessionId: created.sessionId, actor: 'user', meta, details: { method: 'magiclink' } }, trx);
-        return { user: row, session: created, isNewUser: consumed.isNewUser };
+        return { user: row, session: created, isNewUser: consumed.isNewUser, setupDropped: consumed.setupDropped };
       });
+      if (setupDropped) ctx.cache.forgetUser(user.id);
       return { ...(await tokenPair(ctx, user, session)), is_new_user: isNewUser };
     } catch (error) {
       // Two links for one new address exchanged at once: the unique email index lets one create the
@@ -112,9 +115,18 @@ export async function exchangeMagicLink(ctx: AppContext, input: { token?: string
 /**
  * Claim a magic-link token inside the caller's transaction and find or create its account (§8.1, A04
  * effects): `emailVerified` set if null, the `email` credential ensured, `magic_link.used` recorded.
- * Also called by the MFA challenge (mfa/challenge.ts) once the second factor passed.
+ * The first proof of a never-verified address drops what was set up before it (unproven-account.ts);
+ * `setupDropped` tells the caller to clear the user's auth cache after commit.
+ * Also called by the MFA challenge (mfa/challenge.ts) once the second factor passed, hence
+ * `secondFactorPassed` defaults to true (it only matters when the account has MFA on).
  */
-export async function consumeMagicLinkToken(ctx: AppContext, trx: Db, tokenHash: string, meta?: RequestMeta): Promise<{ userId: string; isNewUser: boolean }> {
+export async function consumeMagicLinkToken(
+  ctx: AppContext,
+  trx: Db,
+  tokenHash: string,
+  meta?: RequestMeta,
+  options: { secondFactorPassed?: boolean } = {},
+): Promise<{ userId: string; isNewUser: boolean; setupDropped: boolean }> {
   const now = ctx.clock.now();
   if (!(await claimEmailToken(trx, tokenHash, MAGIC, now))) {
     const row = await findEmailToken(trx, tokenHash, MAGIC);
@@ -124,9 +136,12 @@ export async function consumeMagicLinkToken(ctx: AppContext, trx: Db, tokenHash:
   let user = await findLiveUserByEmail(trx, token.email_normalized);
   assertSameAccount(token.user_id, user);
   let isNewUser = false;
+  let setupDropped = false;
   if (user) {
     await assertMayUseMagicLink(trx, user);
-    if (user.email_verified_at === null) await updateUser(trx, user.id, { email_verified_at: now, updated_at: now });
+    if (user.email_verified_at === null) {
+      setupDropped = await proveAddress(ctx, trx, { user, proof: 'magic_link', secondFactorPassed: options.secondFactorPassed ?? true, meta });
+    }
     const providers = await findUserAccountProviders(trx, user.id);
     if (!providers.some((p) => p.provider === 'email')) {
       await insertAccount(trx, { id: uuidv7(now), user_id: user.id, provider: 'email', provider_account_id: token.email_normalized, email: user.email, created_at: now });
@@ -138,7 +153,7 @@ export async function consumeMagicLinkToken(ctx: AppContext, trx: Db, tokenHash:
     isNewUser = true;
   }
   await recordAudit(ctx, { event: 'magic_link.used', userId: user.id, actor: 'user', meta, details: { newUser: isNewUser } }, trx);
-  return { userId: user.id, isNewUser };
+  return { userId: user.id, isNewUser, setupDropped };
 }
 
 function newUserRow(email: string, normalized: string, name: string | null, now: number): UsersTable {

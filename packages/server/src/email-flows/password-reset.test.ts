@@ -110,6 +110,21 @@ describe.each(dialects)('password reset A10/A11 (%s)', (dialect) => {
     expect(res.status).toBe(200);
   });
 
+  it('a reset link requested before a password change (A12) no longer works after it; one requested after does', async () => {
+    const user = await signUp(t);
+    const before = await resetToken(user.email);
+    t.clock.advance(1000);
+    const change = await t.request('POST', '/v1/auth/password/change', { token: user.accessToken, body: { currentPassword: user.password, newPassword: NEW_PASSWORD } });
+    expect(change.status).toBe(200);
+    const res = await t.request('POST', '/v1/auth/password/reset/confirm', { body: { email: user.email, token: before, newPassword: 'Yet-Another-Secret-5!' } });
+    expect([res.status, res.body.code]).toEqual([404, 'auth/verification-token-not-found']);
+    expect((await signIn(t, user.email, NEW_PASSWORD)).status).toBe(200);
+
+    t.clock.advance(1000);
+    const after = await resetToken(user.email);
+    expect((await t.request('POST', '/v1/auth/password/reset/confirm', { body: { email: user.email, token: after, newPassword: 'Yet-Another-Secret-5!' } })).status).toBe(200);
+  });
+
   it('clears the temporary sign-in lock (auth-api.md §10)', async () => {
     const user = await signUp(t);
     for (let i = 0; i < 3; i++) expect((await signIn(t, user.email, 'Wrong-Password-1!')).status).toBe(401);

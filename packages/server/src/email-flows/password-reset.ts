@@ -14,6 +14,7 @@ import { deliverInBackground } from './delivery.js';
 import { appendQuery, issueEmailToken, lookupEmailToken } from './email-tokens.js';
 import { claimEmailToken } from './queries.js';
 import { spendAddressEmailBudget, spendIpEmailBudget } from './send-limits.js';
+import { proveAddress } from './unproven-account.js';
 
 const RESET = ['password_reset'] as const;
 
@@ -61,7 +62,8 @@ export interface ResetConfirmInput {
  * A11: email + token + new password. The token is claimed in the transaction that writes the new
  * hash, revokes every session (auth-api.md §4.3) and records the event, so two concurrent confirms
  * of one token cannot both succeed. Success also verifies the address and adds an `email` credential
- * to an account that had none (OP-38), and clears the temporary sign-in lock (§10).
+ * to an account that had none (OP-38), and clears the temporary sign-in lock (§10). The first proof of
+ * a never-verified address also drops linked identities and MFA set up before it (unproven-account.ts).
  */
 export async function confirmPasswordReset(ctx: AppContext, input: ResetConfirmInput, meta: RequestMeta): Promise<{ message: string }> {
   const { normalized } = parseEmail(input.email);
@@ -73,6 +75,7 @@ export async function confirmPasswordReset(ctx: AppContext, input: ResetConfirmI
 
   const user = found.row.user_id ? await findLiveUser(ctx.db, found.row.user_id) : undefined;
   if (!user || user.email_normalized !== normalized) throw new AppError('auth/account-not-found', 'No account exists for this email');
+  assertIssuedSincePasswordChange(found.row, user);
 
   assertPasswordAcceptable(input.newPassword, (await emailSettings(ctx)).passwordPolicy);
   if (user.password_hash && (await ctx.passwords.verify(user.password_hash, input.newPassword))) {
@@ -83,12 +86,14 @@ export async function confirmPasswordReset(ctx: AppContext, input: ResetConfirmI
   await ctx.db.transaction().execute(async (trx) => {
     const at = ctx.clock.now();
     if (!(await claimEmailToken(trx, found.row.token_hash, RESET, at))) throw tokenNotFound();
-    await updateUser(trx, user.id, {
-      password_hash: hash,
-      password_changed_at: at,
-      email_verified_at: user.email_verified_at ?? at,
-      updated_at: at,
-    });
+    // Read again in the transaction: a password change committed meanwhile still voids the link.
+    const current = await findLiveUser(trx, user.id);
+    if (!current || current.email_normalized !== normalized) throw tokenNotFound();
+    assertIssuedSincePasswordChange(found.row, current);
+    // Verifies the address (OP-38); its first proof drops what was set up before it (pre-hijacking);
+    // the cache is cleared below after commit either way.
+    await proveAddress(ctx, trx, { user: current, proof: 'password_reset', meta });
+    await updateUser(trx, user.id, { password_hash: hash, password_changed_at: at, updated_at: at });
     const accounts = await findAccountsOfUsers(trx, [user.id]);
     if (!accounts.some((account) => account.provider === 'email')) {
       await insertAccount(trx, { id: uuidv7(at), user_id: user.id, provider: 'email', provider_account_id: normalized, email: user.email, created_at: at });
@@ -100,6 +105,16 @@ export async function confirmPasswordReset(ctx: AppContext, input: ResetConfirmI
   // §10: "a successful password reset clears" the temporary account lock.
   await ctx.limiter.reset('signInPerEmail', normalized);
   return { message: 'Password has been reset; sign in with the new password' };
+}
+
+/**
+ * A password change (A12, or an earlier reset) voids the reset links mailed before it (ASVS 2.5.x:
+ * a link asked for a password since replaced is not to be used any more). Strictly before: sign-up
+ * stamps `password_changed_at` too, and a link asked for in that same millisecond is for the current
+ * password. The reset confirm stamps it as well, but its token is spent by then.
+ */
+function assertIssuedSincePasswordChange(token: { created_at: number }, user: { password_changed_at: number | null }): void {
+  if (user.password_changed_at !== null && Number(token.created_at) < Number(user.password_changed_at)) throw tokenNotFound();
 }
 
 function tokenNotFound(): AppError {

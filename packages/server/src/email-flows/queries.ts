@@ -14,14 +14,22 @@ const EMAIL_TOKEN_INSERT = new HotInsert<EmailTokensTable>('email_tokens', colum
 // "Newest wins" (auth-api.md §8.3, §8.4, A30): the unused tokens of this purpose and address die as the new
 // one is written, in one commit (one statement on PostgreSQL, whose update does not see the new row).
 const replaceEmailTokenWrites = new HotBatch([
-  'update email_tokens set used_at = ? where purpose = ? and email_normalized = ? and used_at is null',
+  'update email_tokens set used_at = ? where purpose in (?, ?) and email_normalized = ? and used_at is null',
   EMAIL_TOKEN_INSERT.sql,
 ]);
 
-/** Store `row` and void the other unused tokens of its purpose and address. */
+/**
+ * The purposes a new token of `purpose` voids. A32 accepts both verification kinds (§8.4), so they are
+ * one family: an A30 resend voids the sign-up confirmation link too ("voids the previous unused token").
+ */
+function voidedPurposes(purpose: EmailTokenPurpose): [EmailTokenPurpose, EmailTokenPurpose] {
+  return purpose === 'signup_verification' || purpose === 'email_verification' ? ['signup_verification', 'email_verification'] : [purpose, purpose];
+}
+
+/** Store `row` and void the other unused tokens of its purpose (family) and address. */
 export function replaceEmailToken(db: Kysely<Database>, dialect: DialectFlags, row: EmailTokensTable) {
   return replaceEmailTokenWrites.run(db, dialect, [
-    [row.created_at, row.purpose, row.email_normalized],
+    [row.created_at, ...voidedPurposes(row.purpose), row.email_normalized],
     EMAIL_TOKEN_INSERT.values(row),
   ]);
 }
@@ -90,4 +98,19 @@ export function updateEmailAccountIdentity(db: Db, userId: string, emailNormaliz
 
 export function findUserAccountProviders(db: Db, userId: string) {
   return db.selectFrom('accounts').select('provider').where('user_id', '=', userId).execute();
+}
+
+// ---- the first proof of a never-verified address (unproven-account.ts) ----
+
+/** Set `email_verified_at` if it is still null; true only for the one write that did. */
+export async function markEmailProven(db: Db, userId: string, at: number): Promise<boolean> {
+  const result = await db.updateTable('users').set({ email_verified_at: at, updated_at: at }).where('id', '=', userId).where('email_verified_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Delete the user's linked social identities (every `accounts` row but the `email` credential); their providers, sorted. */
+export async function deleteLinkedIdentities(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.selectFrom('accounts').select('provider').where('user_id', '=', userId).where('provider', '!=', 'email').execute();
+  if (rows.length > 0) await db.deleteFrom('accounts').where('user_id', '=', userId).where('provider', '!=', 'email').execute();
+  return rows.map((row) => row.provider).sort();
 }

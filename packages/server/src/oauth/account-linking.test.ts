@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../test/helpers/clock.js';
 import { dialects } from '../../test/helpers/databases.js';
-import { signIn, signUp } from '../../test/helpers/factories.js';
+import { signIn, signUp, uniqueEmail } from '../../test/helpers/factories.js';
 import { browserSignIn, followAuthorize, startLocalProviders, uniqueIdentity } from '../../test/helpers/oauth-providers.js';
+import { linkIn, RecordingMailer, ROOMY_EMAIL_LIMITS } from '../../test/helpers/recording-mailer.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
+import { settleDeliveries } from '../email-flows/delivery.js';
 
 const CLIENT_CALLBACK = 'http://localhost:3000/oauth/callback';
 
@@ -216,5 +218,101 @@ describe.each(dialects)('A21 switched off (%s)', (dialect) => {
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('auth/forbidden');
     expect(JSON.stringify(res.body)).not.toContain('exists');
+  });
+});
+
+describe.each(dialects)('linked identities and the first proof of an unverified address (%s)', (dialect) => {
+  const APP = 'http://localhost:3000/cb';
+  const OWNER_PASSWORD = 'Owner-Chose-This-31!';
+  let t: TestApp;
+  let providers: Awaited<ReturnType<typeof startLocalProviders>>;
+  const clock = new ManualClock();
+  const mailer = new RecordingMailer();
+
+  beforeAll(async () => {
+    providers = await startLocalProviders(clock);
+    t = await createTestApp(dialect, { clock, mailer, env: { ...providers.env(), ...ROOMY_EMAIL_LIMITS } });
+  });
+  afterAll(async () => {
+    mailer.release();
+    await t.close();
+    await providers.stop();
+  });
+
+  async function post(url: string, body: unknown) {
+    const res = await t.request('POST', url, { body });
+    await settleDeliveries(t.ctx);
+    return res;
+  }
+  const tokenOf = (email: string, template: string) => linkIn(mailer.last(email, template)).searchParams.get('token')!;
+
+  async function resetPassword(email: string) {
+    expect((await post('/v1/auth/password/reset/request', { email, callbackUrl: APP })).status).toBe(200);
+    return t.request('POST', '/v1/auth/password/reset/confirm', { body: { email, token: tokenOf(email, 'password_reset'), newPassword: OWNER_PASSWORD } });
+  }
+
+  async function magicSignIn(email: string) {
+    expect((await post('/v1/auth/email/signin', { method: 'magiclink', email, callbackUrl: APP })).status).toBe(200);
+    return t.request('POST', '/v1/auth/email/callback', { body: { token: tokenOf(email, 'magic_link') } });
+  }
+
+  /** Who a provider identity signs in as now: a user id, or null when it opens no account. */
+  async function signsInAs(provider: 'github' | 'google', identity: ReturnType<typeof uniqueIdentity>): Promise<string | null> {
+    providers[provider].as(identity);
+    const url = await browserSignIn(t, provider);
+    const accessToken = url.searchParams.get('accessToken');
+    return accessToken ? (await t.request('GET', '/v1/auth/me', { token: accessToken })).body.id : null;
+  }
+
+  /** The squatter registers the victim's address first (unverified) and links their own GitHub (A18). */
+  async function squatWithGithub() {
+    const squatter = await signUp(t, { email: uniqueEmail('victim'), password: 'Attacker-Knows-This-9!' });
+    await settleDeliveries(t.ctx);
+    const github = uniqueIdentity('squatter-gh');
+    const code = await providers.github.issueCode(github, CLIENT_CALLBACK);
+    expect((await t.request('POST', '/v1/auth/accounts', { token: squatter.accessToken, body: { provider: 'github', code, redirectUri: CLIENT_CALLBACK } })).status).toBe(201);
+    expect(await signsInAs('github', github)).toBe(squatter.id);
+    return { squatter, github };
+  }
+
+  const providersOf = async (userId: string) =>
+    (await t.ctx.db.selectFrom('accounts').select('provider').where('user_id', '=', userId).orderBy('provider').execute()).map((row) => row.provider);
+
+  it('password reset: a social identity the squatter linked before the address was verified does not survive recovery', async () => {
+    const { squatter, github } = await squatWithGithub();
+    expect((await resetPassword(squatter.email)).status).toBe(200);
+    expect(await signsInAs('github', github)).not.toBe(squatter.id);
+    expect(await providersOf(squatter.id)).toEqual(['email']);
+    const events = await t.ctx.db.selectFrom('audit_log').select('details').where('user_id', '=', squatter.id).where('event', '=', 'account.unproven_setup_dropped').execute();
+    expect(events.map((e) => JSON.parse(e.details!))).toEqual([{ proof: 'password_reset', linkedAccounts: ['github'], mfa: false }]);
+  });
+
+  it('magic link: a social identity linked through E1 link=true before the address was verified is dropped', async () => {
+    const squatter = await signUp(t, { email: uniqueEmail('victim'), password: 'Attacker-Knows-This-9!' });
+    await settleDeliveries(t.ctx);
+    const google = uniqueIdentity('squatter-google');
+    providers.google.as(google);
+    clock.advance(1000);
+    expect((await browserSignIn(t, 'google', { link: true, token: squatter.accessToken })).searchParams.get('linked')).toBe('true');
+
+    expect((await magicSignIn(squatter.email)).status).toBe(200);
+    clock.advance(1000);
+    expect(await signsInAs('google', google)).not.toBe(squatter.id);
+    expect(await providersOf(squatter.id)).toEqual(['email']);
+  });
+
+  it('an identity linked after the address was verified stays through a reset and a magic link', async () => {
+    const user = await signUp(t);
+    await settleDeliveries(t.ctx);
+    const confirm = linkIn(mailer.last(user.email, 'signup_confirmation'));
+    expect((await t.request('GET', `${confirm.pathname}${confirm.search}`, { key: null })).status).toBe(200);
+    const github = uniqueIdentity('owner-gh');
+    const code = await providers.github.issueCode(github, CLIENT_CALLBACK);
+    expect((await t.request('POST', '/v1/auth/accounts', { token: user.accessToken, body: { provider: 'github', code, redirectUri: CLIENT_CALLBACK } })).status).toBe(201);
+
+    expect((await resetPassword(user.email)).status).toBe(200);
+    expect((await magicSignIn(user.email)).status).toBe(200);
+    expect(await signsInAs('github', github)).toBe(user.id);
+    expect(await providersOf(user.id)).toEqual(['email', 'github']);
   });
 });
