@@ -7,6 +7,7 @@ import { uuidv7 } from '../crypto/random.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
 import { assertAllowedRedirect } from '../oauth/redirect-allow-list.js';
+import { deleteChallengesOfUser } from '../mfa/queries.js';
 import { revokeAllSessions } from '../sessions/sessions.js';
 import { findAccountsOfUsers, findLiveUser, findLiveUserByEmail, insertAccount, updateUser } from '../users/queries.js';
 import { composeEmail } from './compose-email.js';
@@ -99,6 +100,8 @@ export async function confirmPasswordReset(ctx: AppContext, input: ResetConfirmI
       await insertAccount(trx, { id: uuidv7(at), user_id: user.id, provider: 'email', provider_account_id: normalized, email: user.email, created_at: at });
     }
     await revokeAllSessions(ctx, user.id, 'password_reset', trx, 'user');
+    // A sign-in begun with the old password and waiting for its second factor ends too.
+    await deleteChallengesOfUser(trx, user.id);
     await recordAudit(ctx, { event: 'password.reset', userId: user.id, actor: 'user', meta }, trx);
   });
   ctx.cache.forgetUser(user.id);

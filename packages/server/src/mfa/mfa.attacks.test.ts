@@ -199,6 +199,22 @@ describe.each(dialects)('MFA attacks (%s)', (dialect) => {
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'auth/invalid-token' });
     });
 
+    it('dies with a password reset too (A11)', async () => {
+      const user = await signUp(t);
+      // A verified address: the first proof of an unverified one drops MFA altogether (unproven-account.ts).
+      await t.ctx.db.updateTable('users').set({ email_verified_at: t.clock.now() }).where('id', '=', user.id).execute();
+      const { secret } = await enrollMfa(t, user);
+      const mfaToken = await challengeFor(user);
+      await t.request('POST', '/v1/auth/password/reset/request', { body: { email: user.email, callbackUrl: 'http://localhost:3000/reset' } });
+      await settleDeliveries(t.ctx);
+      const mail = await t.ctx.db.selectFrom('outbox').selectAll().where('to_address', '=', user.email).orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirstOrThrow();
+      const token = /token=([A-Za-z0-9_-]+)/.exec(mail.text_body)![1];
+      const reset = await t.request('POST', '/v1/auth/password/reset/confirm', { body: { email: user.email, token, newPassword: 'Reset-After-Leak-77!' } });
+      expect(reset.status).toBe(200);
+      const res = await t.request('POST', '/v1/auth/google/callback', { body: { mfaToken, mfaCode: currentCode(t, secret) } });
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'auth/invalid-token' });
+    });
+
     it('an empty mfaCode is not a code', async () => {
       const user = await signUp(t);
       await enrollMfa(t, user);
