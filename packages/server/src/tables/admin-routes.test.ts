@@ -210,6 +210,9 @@ describe.each(dialects)('/v1/admin/tables (%s)', (dialect) => {
     [{ fieldsToRemove: ['nope'] }, /not a declared field/],
     [{ fieldsToRemove: ['title'] }, /used by index/],
     [{ requiredFieldsToAdd: ['nope'] }, /not a declared field/],
+    // Object.prototype's members are no declared fields either.
+    [{ requiredFieldsToAdd: ['toString'] }, /not a declared field/],
+    [{ fieldsToRemove: ['constructor'] }, /not a declared field/],
     [{ fieldsToAddOrUpdate: { title: { type: 'object' } } }, /cannot be indexed/],
     [{ fieldsToAddOrUpdate: { createdAt: 'date' } }, /system field/],
   ])('refuses the field change %j', async (body, message) => {

@@ -86,15 +86,15 @@ function desiredState(existing: TableDefinition, wanted: TableDefinition, entry:
     else properties[name] = field;
   }
   for (const [name, field] of Object.entries(wanted.schema.properties)) {
-    if (!(name in existing.schema.properties)) {
+    if (!Object.hasOwn(existing.schema.properties, name)) {
       properties[name] = field;
       lines.push(`add field ${name}`);
     }
   }
-  const keptRequired = prune ? [] : existing.schema.required.filter((name) => !(name in wanted.schema.properties) && name in properties);
+  const keptRequired = prune ? [] : existing.schema.required.filter((name) => !Object.hasOwn(wanted.schema.properties, name) && Object.hasOwn(properties, name));
   const wantedRequired = new Set([...wanted.schema.required, ...keptRequired]);
   const required = [...existing.schema.required.filter((name) => wantedRequired.has(name)), ...[...wantedRequired].filter((name) => !existing.schema.required.includes(name))];
-  if (!same([...required].sort(), [...existing.schema.required].filter((n) => n in properties).sort())) lines.push(`required: [${required.join(', ')}]`);
+  if (!same([...required].sort(), [...existing.schema.required].filter((n) => Object.hasOwn(properties, n)).sort())) lines.push(`required: [${required.join(', ')}]`);
   let after: TableDefinition = { ...existing, schema: { bsonType: 'object', required, properties } };
   after.columns = mapColumns(after.schema, existing.columns);
 
@@ -105,7 +105,7 @@ function desiredState(existing: TableDefinition, wanted: TableDefinition, entry:
   for (const name of removeIndexes) lines.push(`remove index ${name}`);
   after = withIndexes({ ...after, indexes: existing.indexes.filter((i) => !removeIndexes.includes(i.name)) }, { indexesToAddOrUpdate: upserts });
   for (const index of after.indexes) {
-    const lost = Object.keys(index.fields).find((field) => !(field in properties) && !SYSTEM_FIELDS.includes(field as never));
+    const lost = Object.keys(index.fields).find((field) => !Object.hasOwn(properties, field) && !SYSTEM_FIELDS.includes(field as never));
     if (lost) throw new DefinitionError(`index "${index.name}" uses field "${lost}", which the file removes`);
   }
 

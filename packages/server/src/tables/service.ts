@@ -259,15 +259,15 @@ export function withFields(current: TableDefinition, input: ManageFieldsInput): 
     }
     const removals = stringList(input.fieldsToRemove, 'fieldsToRemove');
     for (const name of removals) {
-      if (!(name in properties)) throw new DefinitionError(`fieldsToRemove: "${name}" is not a declared field`);
+      if (!Object.hasOwn(properties, name)) throw new DefinitionError(`fieldsToRemove: "${name}" is not a declared field`);
       if (name in additions) throw new DefinitionError(`field "${name}" is both added and removed`);
       const index = current.indexes.find((i) => name in i.fields);
       if (index) throw new DefinitionError(`field "${name}" is used by index "${index.name}"; remove the index first`);
       delete properties[name];
     }
-    let required = current.schema.required.filter((name) => name in properties);
+    let required = current.schema.required.filter((name) => Object.hasOwn(properties, name));
     for (const name of stringList(input.requiredFieldsToAdd, 'requiredFieldsToAdd')) {
-      if (!(name in properties)) throw new DefinitionError(`requiredFieldsToAdd: "${name}" is not a declared field`);
+      if (!Object.hasOwn(properties, name)) throw new DefinitionError(`requiredFieldsToAdd: "${name}" is not a declared field`);
       if (!required.includes(name)) required.push(name);
     }
     const dropRequired = new Set(stringList(input.requiredFieldsToRemove, 'requiredFieldsToRemove'));
