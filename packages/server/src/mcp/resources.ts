@@ -40,11 +40,20 @@ export function listResourceTemplates() {
 
 const NOT_FOUND = -32002;
 
+/** A malformed percent-escape names no resource: -32002 (mcp.md §5), not an internal error. */
+function decodeId(rawId: string, uri: string): string {
+  try {
+    return decodeURIComponent(rawId);
+  } catch {
+    throw new McpError(NOT_FOUND, `Resource not found: ${uri}`);
+  }
+}
+
 export async function readResource(ctx: AppContext, principal: McpPrincipal, uri: string) {
   const match = /^bkend:\/\/([a-z-]+)(?:\/([^/]+))?(?:\/(schema|indexes)\/versions)?$/.exec(uri);
   if (!match) throw new McpError(NOT_FOUND, `Resource not found: ${uri}`);
   const [, kind, rawId, versions] = match;
-  const id = rawId === undefined ? undefined : decodeURIComponent(rawId);
+  const id = rawId === undefined ? undefined : decodeId(rawId, uri);
   const need = (scope: string) => {
     if (!hasScope(principal.scopes, scope)) throw new McpError(-32001, `Reading ${uri} needs scope ${scope}`);
   };

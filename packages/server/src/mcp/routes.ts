@@ -11,7 +11,7 @@ import { authenticateMcp } from './bearer.js';
 import { buildMcpServer } from './mcp-server.js';
 import { allowedOrigin } from './origin.js';
 import { type AuthorizeParams, decideConsent, FatalAuthorizeError, pick, RedirectAuthorizeError, redirectWith, validateAuthorize } from './oauth/authorize.js';
-import { consentPage, errorPage } from './oauth/consent-page.js';
+import { consentPage, deniedPage, errorPage } from './oauth/consent-page.js';
 import { authorizationServerMetadata, issuerOf, protectedResourceMetadata, protectedResourceMetadataUrl } from './oauth/metadata.js';
 import { OAuthError } from './oauth/oauth-error.js';
 import { registerClient } from './oauth/register.js';
@@ -87,7 +87,7 @@ export function mcpRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         tags,
         summary: 'OAuth authorization request: the consent page where an admin-role Latch user approves an MCP client',
         querystring: Type.Object({}, { additionalProperties: true }),
-        response: { 200: Html, 302: Type.Null(), 400: Html, ...errorResponses() },
+        response: { 200: Html, 400: Html, ...errorResponses() },
       },
       handler: async (request, reply) => {
         const params = pick(request.query as Record<string, unknown>);
@@ -105,8 +105,8 @@ export function mcpRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       schema: {
         operationId: 'mcpAuthorizeDecision',
         tags,
-        summary: 'Consent form submission: admin sign-in and approve/deny; redirects with a code',
-        response: { 302: Type.Null(), 400: Html, 401: Html, 403: Html, 429: Html, ...errorResponses(413, 415) },
+        summary: 'Consent form submission: an approval (admin sign-in) redirects with a code; a denial answers a page linking back',
+        response: { 200: Html, 302: Type.Null(), 400: Html, 401: Html, 403: Html, 429: Html, ...errorResponses(413, 415) },
       },
       handler: async (request, reply) => {
         const form = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, string>;
@@ -115,6 +115,7 @@ export function mcpRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           const valid = await validateAuthorize(ctx, params);
           const outcome = await decideConsent(ctx, valid, form, requestMeta(request));
           if (outcome.kind === 'redirect') return reply.redirect(outcome.location, 302);
+          if (outcome.kind === 'denied') return html(reply, 200, deniedPage(outcome.link));
           const again = consentPage(valid, hiddenFields(params, valid.redirectUri), { error: outcome.message, askMfa: outcome.askMfa, email: form.email });
           return html(reply, outcome.status, again, valid.redirectUri);
         } catch (error) {
@@ -208,7 +209,9 @@ export function mcpRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     function authorizeFailure(reply: FastifyReply, error: unknown) {
       if (error instanceof FatalAuthorizeError) return html(reply, 400, errorPage(error.message));
       if (error instanceof RedirectAuthorizeError) {
-        return reply.redirect(redirectWith(error.redirectUri, { error: error.oauth.error, error_description: error.oauth.description, state: error.state, iss: issuerOf(ctx) }), 302);
+        // RFC 9700 §4.11.2: no automatic redirect to a self-registered URI for an unauthenticated visitor.
+        const link = redirectWith(error.redirectUri, { error: error.oauth.error, error_description: error.oauth.description, state: error.state, iss: issuerOf(ctx) });
+        return html(reply, 400, errorPage(`${error.oauth.description} (${error.oauth.error})`, link));
       }
       throw error;
     }

@@ -30,6 +30,18 @@ describe('MCP scopes (mcp.md §3.5, M-11)', () => {
     ['table', false],
     ['table:drop', false],
     [':read', false],
+    ['*:', false],
+    // Known resource × known action, but outside the §3.5 grid.
+    ['access-token:create', false],
+    ['access-token:delete', false],
+    ['organization:update', false],
+    ['organization:delete', false],
+    ['environment:update', false],
+    ['*:drop', false],
+    ['data:*', false],
+    ['*:update', true],
+    ['organization:*', true],
+    ['environment:*', true],
   ])('%s is a known scope: %s', (scope, expected) => {
     expect(isKnownScope(scope)).toBe(expected);
   });

@@ -26,19 +26,19 @@ export const SCOPES = [
 /** The permission grid granted at consent by default (mcp.md §3.5, §3.7). */
 export const DEFAULT_GRANT = [...SCOPES];
 
-const RESOURCES = new Set(SCOPES.map((scope) => split(scope).resource));
-const ACTIONS = new Set(SCOPES.map((scope) => split(scope).action));
-
 function split(scope: string): { resource: string; action: string } {
   const at = scope.lastIndexOf(':');
   return at <= 0 ? { resource: scope, action: '' } : { resource: scope.slice(0, at), action: scope.slice(at + 1) };
 }
 
-/** A scope a client may request: a listed one, or a wildcard form over listed resources/actions. */
+/**
+ * A scope a client may request: an entry of the §3.5 grid, or a wildcard form that covers at least one
+ * entry (`*:*`, `*:read`, `project:*`, `table:data:*`). A known resource with a known action outside the
+ * grid (`access-token:delete`, `organization:update`, `environment:update`) is unknown: `invalid_scope`.
+ */
 export function isKnownScope(scope: string): boolean {
-  const { resource, action } = split(scope);
-  if (!action) return false;
-  return (resource === '*' || RESOURCES.has(resource)) && (action === '*' || ACTIONS.has(action));
+  if (!split(scope).action) return false;
+  return SCOPES.some((entry) => scopeCovers(scope, entry));
 }
 
 export function scopeCovers(granted: string, required: string): boolean {

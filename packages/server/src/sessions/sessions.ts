@@ -6,6 +6,7 @@ import { commitThenFail, type Db } from '../db/transaction.js';
 import type { UsersTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
+import { revokeGrantsOfUser } from '../mcp/oauth/queries.js';
 import { deviceInfo } from './device-info.js';
 import { MAX_GENERATION, mintRefreshToken, readRefreshToken } from './refresh-token.js';
 import {
@@ -169,9 +170,15 @@ export async function revokeSession(ctx: AppContext, session: { id: string; user
   return revoked;
 }
 
-/** Revoke every session of a user; pass a transaction to make it part of a larger write. */
+/**
+ * Revoke every session of a user; pass a transaction to make it part of a larger write. The user's MCP
+ * OAuth grants end with them (password change/reset, ban, deletion: auth-api.md "revocation is
+ * stateful" covers every credential the old password or the account issued).
+ */
 export async function revokeAllSessions(ctx: AppContext, userId: string, reason: string, db: Db = ctx.db, actor = 'user'): Promise<number> {
-  const count = await revokeUserSessions(db, userId, reason, ctx.clock.now());
+  const now = ctx.clock.now();
+  const count = await revokeUserSessions(db, userId, reason, now);
+  await revokeGrantsOfUser(db, userId, reason, now);
   ctx.cache.forgetUser(userId);
   await recordAudit(ctx, { event: 'session.revoked', userId, actor, details: { reason, count } }, db);
   return count;

@@ -168,6 +168,15 @@ describe.each(dialects)('MCP over Streamable HTTP (%s)', (dialect) => {
     await expect(client.readResource({ uri: 'bkend://nothing' })).rejects.toMatchObject({ code: -32002 });
   });
 
+  it.each(['bkend://tables/%E0%A4%A', 'bkend://tables/%ZZ/schema/versions', 'bkend://access-tokens/%', 'bkend://projects/%C0%80'])(
+    'a malformed percent-escape in %s is -32002, not an internal error (mcp.md §5)',
+    async (uri) => {
+      const res = await postMcp(server, { jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri } }, { authorization: `Bearer ${TEST_SK}` });
+      expect(res.status).toBe(200);
+      expect(res.body.error).toMatchObject({ code: -32002, message: expect.stringContaining(`Resource not found: ${uri}`) });
+    },
+  );
+
   it.each([
     ['no token', {}, 'auth/unauthorized'],
     ['publishable key', { authorization: `Bearer ${TEST_PK}` }, 'auth/invalid-token'],

@@ -9,6 +9,7 @@ import { createUser } from '../../src/users/create-user.js';
 import { ManualClock } from '../helpers/clock.js';
 import { dialects } from '../helpers/databases.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/factories.js';
+import { TEST_SK } from '../helpers/test-app.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { connectHttpClient, postMcp, startMcpServer, toolText } from './mcp-support.js';
 
@@ -34,6 +35,12 @@ async function consent(server: TestServer, authorizeUrl: string, credentials: { 
   if (credentials.mfaCode) form.set('mfaCode', credentials.mfaCode);
   const res = await fetch(`${server.url}/mcp/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
   return { status: res.status, html: await res.text(), location: res.headers.get('location') };
+}
+
+/** The plain link back to the client on Latch's error and "denied" pages (RFC 9700 §4.11.2: no auto-redirect). */
+function linkBack(html: string): URL | null {
+  const href = /<a href="([^"]+)">Return to the application/.exec(html)?.[1];
+  return href ? new URL(href.replace(/&amp;/g, '&')) : null;
 }
 
 async function register(server: TestServer, redirectUris = [REDIRECT]) {
@@ -166,6 +173,80 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
     expect((await token(server, { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token })).body.error).toBe('invalid_grant');
   });
 
+  describe('a user\'s MCP grants end with their sessions (revokeAllSessions; auth-api.md "revocation is stateful")', () => {
+    let client: { client_id: string };
+    beforeAll(async () => {
+      client = (await register(server)).body;
+    });
+
+    async function newAdmin(prefix: string) {
+      const credentials = { email: uniqueEmail(prefix), password: STRONG_PASSWORD };
+      const user = await createUser(server.ctx, { ...credentials, role: 'admin' });
+      return { credentials, id: user.id };
+    }
+
+    async function issueTokens(user: { email: string; password: string }) {
+      const { verifier, code } = await obtainCode({ client, user });
+      const issued = await token(server, { grant_type: 'authorization_code', code: code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: verifier });
+      expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+      return issued.body as { access_token: string; refresh_token: string };
+    }
+
+    const ping = (accessToken: string) => postMcp(server, { jsonrpc: '2.0', id: 1, method: 'ping' }, { authorization: `Bearer ${accessToken}` });
+
+    /** Access token 401, refresh token invalid_grant, and the grant row carries the sessions' reason. */
+    async function expectEnded(issued: { access_token: string; refresh_token: string }, reason: string) {
+      expect((await ping(issued.access_token)).status).toBe(401);
+      const refreshed = await token(server, { grant_type: 'refresh_token', refresh_token: issued.refresh_token });
+      expect([refreshed.status, refreshed.body.error]).toEqual([400, 'invalid_grant']);
+      const gid = JSON.parse(Buffer.from(issued.access_token.split('.')[1], 'base64url').toString()).gid as string;
+      const grant = await server.ctx.db.selectFrom('mcp_oauth_grants').select(['revoked_at', 'revoked_reason']).where('id', '=', gid).executeTakeFirstOrThrow();
+      expect(grant).toEqual({ revoked_at: expect.any(Number), revoked_reason: reason });
+    }
+
+    it('a password change (A12) ends them: access token 401, refresh invalid_grant, a code not yet exchanged refused', async () => {
+      const { credentials } = await newAdmin('mcp-pw-change');
+      const issued = await issueTokens(credentials); // e.g. by someone who had phished the old password
+      const pending = await obtainCode({ client, user: credentials });
+      const bystander = await issueTokens(admin);
+      const signIn = await server.call('POST', '/v1/auth/email/signin', { body: { method: 'password', ...credentials } });
+      expect(signIn.status).toBe(200);
+      const change = await server.call('POST', '/v1/auth/password/change', { token: signIn.body.accessToken, body: { currentPassword: credentials.password, newPassword: 'Another-Strong-9-Password!' } });
+      expect(change.status).toBe(200);
+
+      await expectEnded(issued, 'password_changed');
+      const late = await token(server, { grant_type: 'authorization_code', code: pending.code!, client_id: client.client_id, redirect_uri: REDIRECT, code_verifier: pending.verifier });
+      expect([late.status, late.body.error]).toEqual([400, 'invalid_grant']);
+      // Another admin's grant is not touched.
+      expect((await ping(bystander.access_token)).status).toBe(200);
+      expect((await token(server, { grant_type: 'refresh_token', refresh_token: bystander.refresh_token })).status).toBe(200);
+    });
+
+    it('a password reset (A11) ends them', async () => {
+      const { credentials } = await newAdmin('mcp-pw-reset');
+      const issued = await issueTokens(credentials);
+      expect((await server.call('POST', '/v1/auth/password/reset/request', { body: { email: credentials.email } })).status).toBe(200);
+      let resetToken: string | null = null;
+      for (let i = 0; i < 100 && !resetToken; i++) {
+        const outbox = await server.call('GET', `/v1/admin/outbox?to=${encodeURIComponent(credentials.email)}`, { key: TEST_SK });
+        const mail = (outbox.body.items as Array<{ template: string; text: string }>).find((m) => m.template === 'password_reset');
+        if (mail) resetToken = new URL(/https?:\/\/\S+[?&]token=\S+/.exec(mail.text)![0]).searchParams.get('token');
+        else await new Promise((resolve) => setTimeout(resolve, 20)); // the mail is sent after the answer
+      }
+      const confirm = await server.call('POST', '/v1/auth/password/reset/confirm', { body: { email: credentials.email, token: resetToken, newPassword: 'Another-Strong-9-Password!' } });
+      expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
+      await expectEnded(issued, 'password_reset');
+    });
+
+    it('an admin ban ends them for good: lifting the ban does not bring them back', async () => {
+      const { credentials, id } = await newAdmin('mcp-banned');
+      const issued = await issueTokens(credentials);
+      expect((await server.call('PATCH', `/v1/users/${id}`, { key: TEST_SK, body: { banned: true } })).status).toBe(200);
+      expect((await server.call('PATCH', `/v1/users/${id}`, { key: TEST_SK, body: { banned: false } })).status).toBe(200);
+      await expectEnded(issued, 'banned');
+    });
+  });
+
   describe('attacks', () => {
     let shared: { client_id: string };
     beforeAll(async () => {
@@ -270,13 +351,33 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
       expect(answer.html).toContain('Email or password is incorrect.');
     });
 
-    it('denying redirects with access_denied', async () => {
+    it('denying answers a page whose plain link carries access_denied, never a redirect (RFC 9700 §4.11.2)', async () => {
       const { body: client } = await register(server);
       const { challenge } = pkce();
       const answer = await consent(server, authorizeUrl(server, { response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state: 's1' }), admin, 'deny');
-      expect(answer.status).toBe(302);
-      expect(new URL(answer.location!).searchParams.get('error')).toBe('access_denied');
-      expect(new URL(answer.location!).searchParams.get('state')).toBe('s1');
+      expect([answer.status, answer.location]).toEqual([200, null]);
+      const back = linkBack(answer.html)!;
+      expect(back.origin + back.pathname).toBe(REDIRECT);
+      expect(Object.fromEntries(back.searchParams)).toMatchObject({ error: 'access_denied', state: 's1', iss: `${server.url}/mcp` });
+    });
+
+    it('a self-registered redirect URI gets no automatic redirect before sign-in: bad request and a cross-site "deny" both answer Latch\'s page', async () => {
+      const phishing = 'https://phish.example/landing';
+      const { body: phish } = await register(server, [phishing]);
+      const bad = await fetch(authorizeUrl(server, { response_type: 'code', client_id: phish.client_id, scope: 'nope:nope', state: 'p' }), { redirect: 'manual' });
+      expect([bad.status, bad.headers.get('location')]).toEqual([400, null]);
+      expect(linkBack(await bad.text())?.searchParams.get('error')).toBe('invalid_request');
+      // An auto-submitted cross-site form: no email, no password, just "deny".
+      const form = new URLSearchParams({ response_type: 'code', client_id: phish.client_id, code_challenge: pkce().challenge, code_challenge_method: 'S256', decision: 'deny' });
+      const deny = await fetch(`${server.url}/mcp/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+      expect([deny.status, deny.headers.get('location')]).toEqual([200, null]);
+      const html = await deny.text();
+      expect(html).toContain('Return to the application at https://phish.example');
+      expect(linkBack(html)?.searchParams.get('error')).toBe('access_denied');
+      // A POST that fails validation shows the page too.
+      const invalid = await fetch(`${server.url}/mcp/oauth/authorize`, { method: 'POST', body: new URLSearchParams({ response_type: 'token', client_id: phish.client_id, decision: 'deny' }), redirect: 'manual' });
+      expect([invalid.status, invalid.headers.get('location')]).toEqual([400, null]);
+      expect(linkBack(await invalid.text())?.searchParams.get('error')).toBe('unsupported_response_type');
     });
 
     it('a token without the tool’s scope gets a FORBIDDEN tool error', async () => {
@@ -319,14 +420,19 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
       ['no PKCE', { code_challenge: undefined, code_challenge_method: undefined }, 'invalid_request'],
       ['wrong response type', { response_type: 'token' }, 'unsupported_response_type'],
       ['unknown scope', { scope: 'root:everything' }, 'invalid_scope'],
+      ['a scope outside the §3.5 grid', { scope: 'table:read access-token:delete' }, 'invalid_scope'],
+      ['organization:update (not in the grid)', { scope: 'organization:update' }, 'invalid_scope'],
       ['foreign resource', { resource: 'https://elsewhere.example/mcp' }, 'invalid_target'],
       ['a challenge that is no SHA-256', { code_challenge: 'abc' }, 'invalid_request'],
-    ])('%s is refused by redirect with %s', async (_case, override, error) => {
+    ])('%s is refused with an error page linking back with %s (no auto-redirect, RFC 9700 §4.11.2)', async (_case, override, error) => {
       const client = shared;
       const params: Record<string, string | undefined> = { response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 'x', ...override };
       const res = await fetch(authorizeUrl(server, Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string>), { redirect: 'manual' });
-      expect(res.status).toBe(302);
-      expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe(error);
+      expect([res.status, res.headers.get('location')]).toEqual([400, null]);
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      const back = linkBack(await res.text())!;
+      expect(back.origin + back.pathname).toBe(REDIRECT);
+      expect(Object.fromEntries(back.searchParams)).toMatchObject({ error, state: 'x', iss: `${server.url}/mcp` });
     });
 
     it.each([
@@ -339,6 +445,7 @@ describe.each(dialects)('MCP OAuth 2.1 + PKCE (%s)', (dialect) => {
       expect(res.status).toBe(400);
       expect(res.headers.get('location')).toBeNull();
       expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(linkBack(await res.text())).toBeNull(); // not even a link to an unverified URI
     });
 
     it.each([

@@ -40,7 +40,11 @@ export interface ValidAuthorize {
 /** A problem that must not be sent to the redirect URI (unknown client, unregistered URI: RFC 6749 §4.1.2.1). */
 export class FatalAuthorizeError extends Error {}
 
-/** A problem reported to the client by redirect: `redirect_uri?error=…&state=…`. */
+/**
+ * A problem reported to the client as `redirect_uri?error=…&state=…`, once client and redirect URI are
+ * known. Every client registered itself (open DCR), so the URI is untrusted and the visitor is not yet
+ * authenticated: routes.ts shows an error page with a plain link to it, never a 302 (RFC 9700 §4.11.2).
+ */
 export class RedirectAuthorizeError extends Error {
   constructor(readonly redirectUri: string, readonly oauth: OAuthError, readonly state?: string) {
     super(oauth.description);
@@ -96,6 +100,7 @@ export function redirectWith(redirectUri: string, values: Record<string, string 
 
 export type ConsentOutcome =
   | { kind: 'redirect'; location: string }
+  | { kind: 'denied'; link: string }
   | { kind: 'retry'; status: number; message: string; askMfa?: boolean };
 
 /**
@@ -109,7 +114,9 @@ export async function decideConsent(
   meta: RequestMeta,
 ): Promise<ConsentOutcome> {
   if (form.decision !== 'approve') {
-    return { kind: 'redirect', location: redirectWith(valid.redirectUri, { error: 'access_denied', error_description: 'The operator denied access', state: valid.state, iss: issuerOf(ctx) }) };
+    // "Deny" needs no sign-in, so it must not redirect either (RFC 9700 §4.11.2): a cross-site POST
+    // would bounce the visitor to a self-registered URI. Latch's page offers a plain link back.
+    return { kind: 'denied', link: redirectWith(valid.redirectUri, { error: 'access_denied', error_description: 'The operator denied access', state: valid.state, iss: issuerOf(ctx) }) };
   }
   let user: UsersTable;
   try {

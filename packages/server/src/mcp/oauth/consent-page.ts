@@ -33,6 +33,20 @@ ${options.askMfa ? '<label for="mfaCode">Authenticator code</label><input id="mf
   );
 }
 
-export function errorPage(message: string): string {
-  return page('Authorization error — Latch', `<h1>This authorization request cannot continue</h1><p class="error">${esc(message)}</p><p>Return to the application and start again.</p>`);
+/**
+ * The way back to a self-registered redirect URI is a link the visitor chooses to follow, naming where it
+ * goes (RFC 9700 §4.11.2); registration allows only https and loopback http URIs, so it cannot be a script.
+ */
+function backLink(link: string): string {
+  return `<p><a href="${esc(link)}">Return to the application at ${esc(new URL(link).origin)}</a></p>`;
+}
+
+/** `link`: the client's redirect URI carrying the OAuth error, when client and redirect URI were valid. */
+export function errorPage(message: string, link?: string): string {
+  const way = link ? backLink(link) : '<p>Return to the application and start again.</p>';
+  return page('Authorization error — Latch', `<h1>This authorization request cannot continue</h1><p class="error">${esc(message)}</p>${way}`);
+}
+
+export function deniedPage(link: string): string {
+  return page('Access denied — Latch', `<h1>Access denied</h1><p>The application was not given access to this Latch.</p>${backLink(link)}`);
 }

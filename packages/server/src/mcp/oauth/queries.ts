@@ -40,6 +40,23 @@ export function revokeGrant(db: Db, id: string, reason: string, now: number) {
   return db.updateTable('mcp_oauth_grants').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', id).where('revoked_at', 'is', null).execute();
 }
 
+/**
+ * End a user's MCP OAuth access (password change or reset, ban, deletion: sessions.ts revokeAllSessions):
+ * every live grant is revoked with the same reason, which stops its access tokens (bearer.ts checks the
+ * grant on every call) and its refresh tokens; codes not yet exchanged are deleted so none becomes a
+ * grant afterwards. Runs on the caller's transaction. Returns the number of grants revoked.
+ */
+export async function revokeGrantsOfUser(db: Db, userId: string, reason: string, now: number): Promise<number> {
+  const result = await db
+    .updateTable('mcp_oauth_grants')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  await db.deleteFrom('mcp_oauth_codes').where('user_id', '=', userId).where('used_at', 'is', null).execute();
+  return Number(result.numUpdatedRows);
+}
+
 export function insertRefreshToken(db: Db, row: McpOauthRefreshTokensTable) {
   return db.insertInto('mcp_oauth_refresh_tokens').values(row).execute();
 }
