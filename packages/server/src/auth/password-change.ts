@@ -1,6 +1,7 @@
 import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import type { UsersTable } from '../db/types.js';
+import { voidEmailChangeTokens } from '../email-flows/queries.js';
 import { AppError } from '../errors/app-error.js';
 import { deleteChallengesOfUser } from '../mfa/queries.js';
 import { revokeAllSessions } from '../sessions/sessions.js';
@@ -29,6 +30,8 @@ export async function changePassword(ctx: AppContext, user: UsersTable, currentP
     await updateUser(trx, user.id, { password_hash: hash, password_changed_at: now, updated_at: now });
     await revokeAllSessions(ctx, user.id, 'password_changed', trx);
     await deleteChallengesOfUser(trx, user.id);
+    // A pending address change may have been started with a stolen session: it dies with the sessions.
+    await voidEmailChangeTokens(trx, user.id, now);
     await recordAudit(ctx, { event: 'password.changed', userId: user.id, actor: 'user' }, trx);
   });
   ctx.cache.forgetUser(user.id);

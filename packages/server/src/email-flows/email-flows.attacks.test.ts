@@ -199,6 +199,36 @@ describe.each(dialects)('email flows under attack (%s)', (dialect) => {
     });
   });
 
+  it.each([
+    ['a password change (A12)', 'change'],
+    ['a password reset (A11)', 'reset'],
+  ] as const)('a pending address change started with a stolen session dies with %s', async (_, how) => {
+    const victim = await signUp(t);
+    await settleDeliveries(t.ctx);
+    const signupToken = tokenOf(victim.email, 'signup_confirmation');
+    const inbox = uniqueEmail('attacker');
+    // The attacker holds the victim's access token and asks to move the account to their inbox.
+    const asked = await t.request('POST', '/v1/auth/email/verify/send', { token: victim.accessToken, body: { email: inbox, callbackUrl: APP } });
+    expect(asked.status).toBe(200);
+    await settleDeliveries(t.ctx);
+    const stolen = tokenOf(inbox, 'email_verification');
+    if (how === 'change') {
+      const changed = await t.request('POST', '/v1/auth/password/change', {
+        token: victim.accessToken,
+        body: { currentPassword: victim.password, newPassword: 'Another-Strong-Pass-42!' },
+      });
+      expect(changed.status).toBe(200);
+    } else {
+      expect((await flows.reset.redeem(victim.email, await flows.reset.issue(victim.email))).status).toBe(200);
+    }
+    const res = await flows.verify.redeem(inbox, stolen);
+    expect([res.status, res.body.code]).toEqual([401, 'auth/invalid-token']);
+    const row = await t.ctx.db.selectFrom('users').select('email').where('id', '=', victim.id).executeTakeFirstOrThrow();
+    expect(row.email).toBe(victim.email);
+    // The link that verifies the current address is no change: a password change leaves it working.
+    if (how === 'change') expect((await flows.verify.redeem(victim.email, signupToken)).status).toBe(200);
+  });
+
   it('a token is bound to the address it was sent to', async () => {
     const victim = await signUp(t);
     const attacker = await signUp(t);

@@ -2,7 +2,7 @@ import type { AppContext } from '../context.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { randomToken } from '../crypto/random.js';
 import type { Db } from '../db/transaction.js';
-import { findEmailToken, replaceEmailToken } from './queries.js';
+import { findEmailToken, replaceEmailChangeToken, replaceEmailToken } from './queries.js';
 import type { EmailTokenPurpose, EmailTokensTable } from './tables.js';
 
 /** 32 CSPRNG bytes, base64url (auth-api.md §8.1 [P]); anything else is refused before a lookup. */
@@ -17,6 +17,11 @@ export interface IssueTokenInput {
   userId: string | null;
   name?: string | null;
   ttlMs: number;
+  /**
+   * An address change (OP-11): the account's other pending changes die with this one's issue too
+   * (replaceEmailChangeToken); needs `userId`.
+   */
+  addressChange?: boolean;
 }
 
 /**
@@ -26,7 +31,7 @@ export interface IssueTokenInput {
 export async function issueEmailToken(ctx: Pick<AppContext, 'db' | 'dialect' | 'clock'>, input: IssueTokenInput): Promise<string> {
   const token = randomToken(32);
   const now = ctx.clock.now();
-  await replaceEmailToken(ctx.db, ctx.dialect, {
+  const row: EmailTokensTable = {
     token_hash: sha256Hex(token),
     purpose: input.purpose,
     email_normalized: input.emailNormalized,
@@ -36,7 +41,13 @@ export async function issueEmailToken(ctx: Pick<AppContext, 'db' | 'dialect' | '
     created_at: now,
     expires_at: now + input.ttlMs,
     used_at: null,
-  });
+  };
+  if (input.addressChange) {
+    if (row.user_id === null) throw new Error('an address-change token needs the account');
+    await replaceEmailChangeToken(ctx.db, ctx.dialect, { ...row, user_id: row.user_id });
+  } else {
+    await replaceEmailToken(ctx.db, ctx.dialect, row);
+  }
   return token;
 }
 

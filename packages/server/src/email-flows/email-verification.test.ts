@@ -169,6 +169,43 @@ describe.each(dialects)('email verification A28–A32 (%s)', (dialect) => {
     expect((await signIn(t, user.email, user.password)).status).toBe(401);
   });
 
+  /** A28/A30 with the user's JWT for another address: a pending change (OP-11); the mailed token. */
+  async function requestChange(accessToken: string, to: string, path: 'send' | 'resend' = 'send'): Promise<string> {
+    const res = await settled(t.request('POST', `/v1/auth/email/verify/${path}`, { token: accessToken, body: { email: to, callbackUrl: APP } }));
+    expect(res.status).toBe(200);
+    return linkIn(mailer.last(to, 'email_verification')).searchParams.get('token')!;
+  }
+  const confirmAt = (email: string, token: string) => t.request('POST', '/v1/auth/email/verify/confirm', { body: { email, token } });
+
+  it('a newer change request voids the pending change to another address; the current address link is kept', async () => {
+    const user = await settled(signUp(t));
+    const signupLink = linkIn(mailer.last(user.email, 'signup_confirmation'));
+    const typo = uniqueEmail('typo');
+    const intended = uniqueEmail('intended');
+    const stale = await requestChange(user.accessToken, typo);
+    const fresh = await requestChange(user.accessToken, intended, 'resend');
+    // Whoever reads the mistyped inbox cannot take the account's address with the first link.
+    const res = await confirmAt(typo, stale);
+    expect([res.status, res.body.code]).toEqual([401, 'auth/invalid-token']);
+    expect((await me(user.accessToken)).email).toBe(user.email);
+    // The sign-up link verifies the current address: it is no change link and survives.
+    expect((await t.request('GET', local(signupLink), { key: null })).status).toBe(200);
+    expect((await confirmAt(intended, fresh)).status).toBe(200);
+    expect((await me(user.accessToken)).email).toBe(intended);
+  });
+
+  it('a confirmed change voids every older link that would move the address again (the old sign-up link too)', async () => {
+    const user = await settled(signUp(t));
+    const signupLink = linkIn(mailer.last(user.email, 'signup_confirmation'));
+    const next = uniqueEmail('next');
+    expect((await confirmAt(next, await requestChange(user.accessToken, next))).status).toBe(200);
+    // The link to the old address now reads as a change back to it: refused, the address stays.
+    const back = await t.request('GET', local(signupLink), { key: null });
+    expect([back.status, back.body.code]).toEqual([401, 'auth/invalid-token']);
+    const after = await me(user.accessToken);
+    expect([after.email, after.emailVerified]).toEqual([next, expect.any(String)]);
+  });
+
   it('A28 with a JWT refuses an address another account holds (409)', async () => {
     const a = await signUp(t);
     const b = await signUp(t);

@@ -10,7 +10,7 @@ import { findLiveUser, findLiveUserByEmail, updateUser } from '../users/queries.
 import { composeEmail } from './compose-email.js';
 import { deliverInBackground } from './delivery.js';
 import { appendQuery, issueEmailToken, lookupEmailToken } from './email-tokens.js';
-import { claimEmailToken, updateEmailAccountIdentity } from './queries.js';
+import { claimEmailToken, updateEmailAccountIdentity, voidEmailChangeTokens } from './queries.js';
 import { chargeAddressEmailBudget, spendAddressEmailBudget, spendIpEmailBudget } from './send-limits.js';
 import type { EmailTokenPurpose } from './tables.js';
 
@@ -87,7 +87,8 @@ export async function sendContactVerification(
 
   let target: Addressee | undefined;
   let recipient = email;
-  if (caller && caller.email_normalized !== normalized) {
+  const addressChange = caller !== undefined && caller.email_normalized !== normalized;
+  if (addressChange) {
     if (owner) throw new AppError('auth/email-already-exists', 'Another account already uses this email');
     target = caller;
   } else {
@@ -104,7 +105,8 @@ export async function sendContactVerification(
     const addressee = target;
     deliverInBackground(ctx, 'email_verification', async () => {
       const ttlMs = ctx.config.emailFlows.emailVerificationTtl * 1000;
-      const token = await issueEmailToken(ctx, { purpose: 'email_verification', email: recipient, emailNormalized: normalized, userId: addressee.id, ttlMs });
+      // A change request voids the caller's other pending changes (newest wins per account, not only per address).
+      const token = await issueEmailToken(ctx, { purpose: 'email_verification', email: recipient, emailNormalized: normalized, userId: addressee.id, ttlMs, addressChange });
       const base = callbackUrl ?? `${ctx.config.publicUrl}/v1/auth/signup/email/confirm`;
       const verifyLink = appendQuery(base, { token, email: recipient });
       await ctx.mailer.send(
@@ -148,6 +150,9 @@ export async function confirmEmailVerification(ctx: AppContext, input: { email: 
         // OP-11: the pending change lands now; the `email` credential follows the address.
         await updateUser(trx, user.id, { email: found.row.email, email_normalized: normalized, email_verified_at: at, updated_at: at });
         await updateEmailAccountIdentity(trx, user.id, normalized, found.row.email);
+        // Every other pending change (and the old address's sign-up link, now a change link too) dies
+        // with this one: a link asked for before the change landed must not move the address again.
+        await voidEmailChangeTokens(trx, user.id, at);
       }
       await recordAudit(ctx, { event: 'email.verified', userId: user.id, actor: 'user', meta, details: sameAddress ? { change: false } : { change: true } }, trx);
     });

@@ -13,7 +13,7 @@ import { findAccountsOfUsers, findLiveUser, findLiveUserByEmail, insertAccount, 
 import { composeEmail } from './compose-email.js';
 import { deliverInBackground } from './delivery.js';
 import { appendQuery, issueEmailToken, lookupEmailToken } from './email-tokens.js';
-import { claimEmailToken } from './queries.js';
+import { claimEmailToken, voidEmailChangeTokens } from './queries.js';
 import { spendAddressEmailBudget, spendIpEmailBudget } from './send-limits.js';
 import { proveAddress } from './unproven-account.js';
 
@@ -102,6 +102,8 @@ export async function confirmPasswordReset(ctx: AppContext, input: ResetConfirmI
     await revokeAllSessions(ctx, user.id, 'password_reset', trx, 'user');
     // A sign-in begun with the old password and waiting for its second factor ends too.
     await deleteChallengesOfUser(trx, user.id);
+    // And so does a pending address change, which may have been started with a stolen session.
+    await voidEmailChangeTokens(trx, user.id, at);
     await recordAudit(ctx, { event: 'password.reset', userId: user.id, actor: 'user', meta }, trx);
   });
   ctx.cache.forgetUser(user.id);

@@ -34,6 +34,54 @@ export function replaceEmailToken(db: Kysely<Database>, dialect: DialectFlags, r
   ]);
 }
 
+/**
+ * An address-change link (OP-11) is a verification token of an account for an address other than the
+ * account's current one: A29/A32 apply any such link as a change. The user's current address is read
+ * by the statement itself, so a change confirmed meanwhile is taken into account.
+ */
+const VOID_OTHER_CHANGE_LINKS =
+  "update email_tokens set used_at = ? where user_id = ? and purpose in ('signup_verification', 'email_verification') and used_at is null" +
+  ' and email_normalized <> ? and email_normalized <> (select email_normalized from users where id = ?)';
+
+// A newer change request voids the user's pending change to any other address too (A30 "voids the previous
+// unused token"; an old link to a mistyped or since-abandoned address must not move the account later).
+// The second write leaves the new address's tokens to the first one (no row is updated twice).
+const replaceEmailChangeTokenWrites = new HotBatch([
+  'update email_tokens set used_at = ? where purpose in (?, ?) and email_normalized = ? and used_at is null',
+  VOID_OTHER_CHANGE_LINKS,
+  EMAIL_TOKEN_INSERT.sql,
+]);
+
+/**
+ * Store an address-change link `row` (an `email_verification` token carrying the account) and, in the
+ * same commit, void the unused verification tokens of its address and the account's other change links.
+ * The verification link of the account's current address is kept.
+ */
+export function replaceEmailChangeToken(db: Kysely<Database>, dialect: DialectFlags, row: EmailTokensTable & { user_id: string }) {
+  return replaceEmailChangeTokenWrites.run(db, dialect, [
+    [row.created_at, ...voidedPurposes(row.purpose), row.email_normalized],
+    [row.created_at, row.user_id, row.email_normalized, row.user_id],
+    EMAIL_TOKEN_INSERT.values(row),
+  ]);
+}
+
+/**
+ * Void the user's unused address-change links: verification tokens of the account for any address but
+ * its current one (read in the same statement). The current address's verification link and reset links
+ * are kept. Used when a change lands (A29/A32) and when the password changes (A12) or is reset (A11).
+ */
+export async function voidEmailChangeTokens(db: Db, userId: string, at: number): Promise<number> {
+  const result = await db
+    .updateTable('email_tokens')
+    .set({ used_at: at })
+    .where('user_id', '=', userId)
+    .where('purpose', 'in', ['signup_verification', 'email_verification'])
+    .where('used_at', 'is', null)
+    .where('email_normalized', '<>', (eb) => eb.selectFrom('users').select('users.email_normalized').where('users.id', '=', userId))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 export function findEmailToken(db: Db, tokenHash: string, purposes: readonly EmailTokenPurpose[]) {
   return db.selectFrom('email_tokens').selectAll().where('token_hash', '=', tokenHash).where('purpose', 'in', purposes).executeTakeFirst();
 }

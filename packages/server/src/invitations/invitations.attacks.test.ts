@@ -76,8 +76,26 @@ describe.each(dialects)('invitation attacks (%s)', (dialect) => {
     expect(listed.status).toBe(403);
   });
 
+  it('an account that registered the invited address without verifying it does not see the invitation (A23/A24)', async () => {
+    const email = uniqueEmail('unproven');
+    const squatter = await signUp(t, { email });
+    const { id } = await invite(email, 'admin');
+    for (const query of ['', '?resourceType=user', '?status=pending']) {
+      const res = await t.request('GET', `/v1/auth/invitations${query}`, { token: squatter.accessToken });
+      expect({ query, status: res.status, items: res.body.items }).toEqual({ query, status: 200, items: [] });
+    }
+    const one = await t.request('GET', `/v1/auth/invitations/${id}`, { token: squatter.accessToken });
+    expect({ status: one.status, code: one.body.code }).toEqual({ status: 404, code: 'auth/invitation-not-found' });
+    // Once the address is proven, the invitation is theirs to see.
+    await markEmailVerified(t, squatter.id);
+    const mine = await t.request('GET', '/v1/auth/invitations?resourceType=user', { token: squatter.accessToken });
+    expect(mine.body.items.map((i: { id: string }) => i.id)).toEqual([id]);
+    expect((await t.request('GET', `/v1/auth/invitations/${id}`, { token: squatter.accessToken })).status).toBe(200);
+  });
+
   it('never lists or shows invitations addressed to someone else', async () => {
     const victim = await signUp(t);
+    await markEmailVerified(t, victim.id);
     const { id } = await invite(victim.email);
     for (const query of ['', '?resourceType=user', `?resourceType=organization&resourceId=${org}`, '?status=pending', '?limit=100']) {
       const res = await t.request('GET', `/v1/auth/invitations${query}`, { token: attacker.accessToken });

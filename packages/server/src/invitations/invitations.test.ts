@@ -170,6 +170,8 @@ describe.each(dialects)('A22–A27 invitations (%s)', (dialect) => {
 
   it('A23 lists what the caller sent, what is addressed to them (resourceType=user), newest first, 10 per page', async () => {
     const invitee = await signUp(t);
+    // Invitations addressed to an account's email are visible once that address is verified.
+    await markEmailVerified(t, invitee.id);
     for (let i = 0; i < 12; i++) {
       await invite({ email: invitee.email, resourceId: `${org}-p${i}`, resourceType: 'project' }, { key: TEST_SK });
       t.clock.advance(1000);

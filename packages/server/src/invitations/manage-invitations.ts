@@ -26,8 +26,12 @@ export interface ListInvitationsInput {
 
 function visibility(caller: InvitationsCaller): InvitationFilter['visibleTo'] {
   // Non-admins see what they sent, what is addressed to them, and invitations to resources where
-  // they are owner/admin (auth-api.md A23 [P], extended to co-managers of a resource).
-  return caller.admin || !caller.user ? undefined : { userId: caller.user.id, emailNormalized: caller.user.email_normalized };
+  // they are owner/admin (auth-api.md A23 [P], extended to co-managers of a resource). "Addressed to
+  // them" needs the address verified, as membership does (claimAcceptedInvitations): an account that
+  // registered someone else's address must not read that person's invitations (pre-hijacking).
+  if (caller.admin || !caller.user) return undefined;
+  const { user } = caller;
+  return { userId: user.id, emailNormalized: user.email_verified_at === null ? null : user.email_normalized };
 }
 
 /** A23: newest first; `resourceType=user` = addressed to the caller's email. */

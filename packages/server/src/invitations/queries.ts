@@ -56,8 +56,11 @@ export function revokeInvitationsSentBy(db: Db, userId: string, now: number) {
 }
 
 export interface InvitationFilter {
-  /** Limit to what a non-admin may see: sent by, addressed to, or on a resource they manage. */
-  visibleTo?: { userId: string; emailNormalized: string };
+  /**
+   * Limit to what a non-admin may see: sent by, addressed to, or on a resource they manage. The address
+   * counts only once verified (`emailNormalized` null otherwise): registering an address proves nothing.
+   */
+  visibleTo?: { userId: string; emailNormalized: string | null };
   addressedTo?: string;
   resourceType?: string;
   resourceId?: string;
@@ -72,7 +75,7 @@ function filtered(db: Db, filter: InvitationFilter) {
     select = select.where((eb) =>
       eb.or([
         eb('invitations.invited_by', '=', visibleTo.userId),
-        eb('invitations.email_normalized', '=', visibleTo.emailNormalized),
+        ...(visibleTo.emailNormalized === null ? [] : [eb('invitations.email_normalized', '=', visibleTo.emailNormalized)]),
         eb.exists(
           eb
             .selectFrom('memberships')

@@ -6,7 +6,7 @@ import { revokeInvitationsSentBy } from '../invitations/queries.js';
 import { deleteMfaOfUser } from '../mfa/queries.js';
 import { revokeAllSessions } from '../sessions/sessions.js';
 import { avatarStore } from './avatars/avatar-store.js';
-import { deleteAvatarUploads, findAttachedAvatars } from './avatars/queries.js';
+import { deleteAvatarUploads, findAvatarUploadsOfUser } from './avatars/queries.js';
 import { assertNotLastAdmin } from './last-admin.js';
 import { clearSlug, deleteAccountsOfUser, deleteEmailTokensOfUser, updateUser } from './queries.js';
 
@@ -22,7 +22,8 @@ export interface DeleteOptions {
  * the last admin is refused; every session is revoked (tokens die on the next request); linked
  * accounts, the password hash, the MFA secret and backup codes and the one-time email tokens are
  * removed; the row is soft-deleted so the email and the slug are free at once; pending invitations the
- * user sent are revoked; the avatar object is deleted. The row itself is purged after 30 days (purge.ts).
+ * user sent are revoked; every avatar upload of the user (attached or not) is deleted. The row itself
+ * is purged after 30 days (purge.ts).
  */
 export async function deleteUserAccount(ctx: AppContext, user: UsersTable, options: DeleteOptions): Promise<void> {
   const now = ctx.clock.now();
@@ -36,7 +37,8 @@ export async function deleteUserAccount(ctx: AppContext, user: UsersTable, optio
     await deleteEmailTokensOfUser(trx, user.id, user.email_normalized);
     await clearSlug(trx, user.id, now);
     await revokeInvitationsSentBy(trx, user.id, now);
-    const keys = (await findAttachedAvatars(trx, user.id)).map((row) => row.key);
+    // Every upload of the user, attached or not: each is publicly served until its slot is gone.
+    const keys = (await findAvatarUploadsOfUser(trx, user.id)).map((row) => row.key);
     await deleteAvatarUploads(trx, keys);
     await recordAudit(ctx, { event: 'user.deleted', userId: user.id, actor: options.actor }, trx);
     return keys;

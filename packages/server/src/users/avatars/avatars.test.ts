@@ -81,6 +81,27 @@ describe.each(dialects)('U09–U11 avatars and /uploads/avatars (%s)', (dialect)
     expect({ status: gone.statusCode, code: gone.json().code }).toEqual({ status: 404, code: 'common/not-found' });
   });
 
+  it.each([
+    ['U11', (who: SignedUpUser) => t.request('DELETE', `/v1/users/${who.id}/avatar`, { token: who.accessToken })],
+    ['account deletion (U05)', (who: SignedUpUser) => t.request('DELETE', `/v1/users/${who.id}`, { token: who.accessToken })],
+  ])('%s removes every upload of the user, attached or not, from storage and from /uploads', async (_, remove) => {
+    const who = await signUp(t);
+    const attached = await setAvatar(t, who.id, IMAGE_BYTES.png, { token: who.accessToken });
+    const loose = await issue('image/png', who);
+    expect((await putUpload(t, loose.body.url, IMAGE_BYTES.png)).status).toBe(200);
+    const unused = await issue('image/png', who);
+    expect((await t.app.inject({ method: 'GET', url: `/uploads/${loose.body.key}` })).statusCode).toBe(200);
+    expect((await remove(who)).status).toBe(200);
+    for (const key of [attached.key, loose.body.key]) {
+      expect(existsSync(fileOf(key))).toBe(false);
+      expect((await t.app.inject({ method: 'GET', url: `/uploads/${key}` })).statusCode).toBe(404);
+    }
+    const slots = await t.ctx.db.selectFrom('avatar_uploads').select('key').where('user_id', '=', who.id).execute();
+    expect(slots).toEqual([]);
+    // A URL issued before and not used yet went with its slot.
+    expect((await putUpload(t, unused.body.url, IMAGE_BYTES.png)).status).toBe(403);
+  });
+
   it('U10 refuses keys that were not issued to this user or hold no upload', async () => {
     const other = await signUp(t);
     const notUploaded = (await issue()).body.key;

@@ -14,6 +14,7 @@ import {
   findAbandonedAvatarUploads,
   findAttachedAvatars,
   findAvatarUpload,
+  findAvatarUploadsOfUser,
   insertAvatarUpload,
   releaseAvatarUpload,
 } from './queries.js';
@@ -130,11 +131,15 @@ export async function attachAvatar(ctx: AppContext, userId: string, key: string)
   return { image };
 }
 
-/** U11 (and account deletion): `image` becomes null and the stored object is deleted. */
+/**
+ * U11: `image` becomes null and every object uploaded for the user goes, attached or not: an upload
+ * never attached is served publicly too, and "remove my avatar" must leave none of them reachable.
+ * Upload URLs not used yet die with their slot.
+ */
 export async function removeAvatar(ctx: AppContext, userId: string): Promise<void> {
   const now = ctx.clock.now();
   const removed = await ctx.db.transaction().execute(async (trx) => {
-    const keys = (await findAttachedAvatars(trx, userId)).map((row) => row.key);
+    const keys = (await findAvatarUploadsOfUser(trx, userId)).map((row) => row.key);
     await deleteAvatarUploads(trx, keys);
     await updateUser(trx, userId, { image: null, updated_at: now });
     return keys;

@@ -35,6 +35,11 @@ export function findAttachedAvatars(db: Db, userId: string) {
   return db.selectFrom('avatar_uploads').select('key').where('user_id', '=', userId).where('attached_at', 'is not', null).execute();
 }
 
+/** Every slot issued to the user, attached or not (U11 and account deletion remove them all). */
+export function findAvatarUploadsOfUser(db: Db, userId: string) {
+  return db.selectFrom('avatar_uploads').select('key').where('user_id', '=', userId).execute();
+}
+
 export function attachAvatarUpload(db: Db, key: string, now: number) {
   return db.updateTable('avatar_uploads').set({ attached_at: now }).where('key', '=', key).execute();
 }
