@@ -207,7 +207,7 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         body: Type.Object({ filename: Type.String({ minLength: 1, maxLength: 255 }), contentType: Type.String({ maxLength: 100 }) }),
         response: {
           200: Type.Object({ url: Type.String(), uploadUrl: Type.String(), key: Type.String(), expiresAt: Type.String() }),
-          ...errorResponses(400, 401, 403, 404),
+          ...errorResponses(400, 401, 403, 404, 429),
         },
       },
       handler: async (request) => {

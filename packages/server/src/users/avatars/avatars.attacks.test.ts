@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../../../test/helpers/databases.js';
 import { signUp, type SignedUpUser } from '../../../test/helpers/factories.js';
 import { startTestServer, type TestServer } from '../../../test/helpers/test-server.js';
-import { createTestApp, type TestApp } from '../../../test/helpers/test-app.js';
+import { createTestApp, TEST_SK, type TestApp } from '../../../test/helpers/test-app.js';
 import { IMAGE_BYTES, putUpload } from '../../../test/helpers/users.js';
-import { MAX_AVATAR_BYTES } from './avatars.js';
+import { MAX_AVATAR_BYTES, MAX_PENDING_UPLOADS, removeAbandonedUploads } from './avatars.js';
 
 describe.each(dialects)('avatar upload attacks (%s)', (dialect) => {
   let t: TestApp;
@@ -109,6 +109,28 @@ describe.each(dialects)('avatar upload attacks (%s)', (dialect) => {
       expect(get.statusCode).toBeLessThan(500);
     }
     expect(readdirSync(storage).sort()).toEqual(['avatars']);
+  });
+
+  it(`cannot park more than ${MAX_PENDING_UPLOADS} uploads waiting to be attached (disk exhaustion); attaching or the clean-up frees slots`, async () => {
+    const c = await signUp(t);
+    const slots = [];
+    for (let i = 0; i < MAX_PENDING_UPLOADS; i++) slots.push(await issue(c));
+    const refused = await t.request('POST', `/v1/users/${c.id}/avatar/upload-url`, { token: c.accessToken, body: { filename: 'more.png', contentType: 'image/png' } });
+    expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 429, code: 'auth/too-many-requests' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+
+    // Attaching one frees its slot.
+    expect((await putUpload(t, slots[0].url, IMAGE_BYTES.png)).status).toBe(200);
+    expect((await t.request('PATCH', `/v1/users/${c.id}/avatar`, { token: c.accessToken, body: { s3Key: slots[0].key } })).status).toBe(200);
+    await issue(c);
+    expect((await t.request('POST', `/v1/users/${c.id}/avatar/upload-url`, { token: c.accessToken, body: { filename: 'more.png', contentType: 'image/png' } })).status).toBe(429);
+
+    // A day past their expiry the clean-up removes the unused ones, and the budget is back.
+    t.clock.advance(24 * 60 * 60_000 + 16 * 60_000);
+    await removeAbandonedUploads(t.ctx);
+    // (c's access token has expired by now: the secret key acts for the user.)
+    const again = await t.request('POST', `/v1/users/${c.id}/avatar/upload-url`, { key: TEST_SK, body: { filename: 'later.png', contentType: 'image/png' } });
+    expect(again.status).toBe(200);
   });
 
   it('refuses uploads for a user who was banned or deleted after the URL was issued', async () => {

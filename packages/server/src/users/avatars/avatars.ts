@@ -16,6 +16,7 @@ import {
   findAvatarUpload,
   findAvatarUploadsOfUser,
   insertAvatarUpload,
+  pendingAvatarUploads,
   releaseAvatarUpload,
 } from './queries.js';
 import { signUpload } from './upload-signature.js';
@@ -25,6 +26,11 @@ export const UPLOAD_URL_TTL_MS = 15 * 60 * 1000;
 export const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
 // Slots nobody attached are removed a day after their URL expired.
 const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000;
+/**
+ * Slots of one user not attached yet. Each may hold 5 MiB on disk until it is attached or removed a day
+ * past its expiry, so without a bound one account could fill the disk with upload URLs.
+ */
+export const MAX_PENDING_UPLOADS = 20;
 
 export interface UploadUrl {
   url: string;
@@ -48,6 +54,14 @@ export async function issueUploadUrl(ctx: AppContext, userId: string, input: { f
   }
   if (input.filename.trim().length === 0) throw invalid('filename', 'must not be empty');
   const now = ctx.clock.now();
+  const pending = await pendingAvatarUploads(ctx.db, userId);
+  if (Number(pending.count) >= MAX_PENDING_UPLOADS) {
+    // The oldest unused slot is removed a day past its expiry (removeAbandonedUploads).
+    const retryAfter = Math.max(1, Math.ceil((Number(pending.oldest) + ABANDONED_AFTER_MS - now) / 1000));
+    throw new AppError('auth/too-many-requests', `At most ${MAX_PENDING_UPLOADS} avatar uploads may wait to be attached; attach one or retry in ${retryAfter} s`, { retryAfter }, {
+      headers: { 'retry-after': String(retryAfter) },
+    });
+  }
   const key = `avatars/${userId}/${randomToken(16)}.${AVATAR_TYPES[declared]}`;
   const expiresAtSeconds = Math.floor((now + UPLOAD_URL_TTL_MS) / 1000);
   await insertAvatarUpload(ctx.db, {

@@ -40,6 +40,16 @@ export function findAvatarUploadsOfUser(db: Db, userId: string) {
   return db.selectFrom('avatar_uploads').select('key').where('user_id', '=', userId).execute();
 }
 
+/** The user's slots not attached (yet): how many, and when the oldest expires (walks avatar_uploads_user). */
+export function pendingAvatarUploads(db: Db, userId: string) {
+  return db
+    .selectFrom('avatar_uploads')
+    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('expires_at').as('oldest')])
+    .where('user_id', '=', userId)
+    .where('attached_at', 'is', null)
+    .executeTakeFirstOrThrow();
+}
+
 export function attachAvatarUpload(db: Db, key: string, now: number) {
   return db.updateTable('avatar_uploads').set({ attached_at: now }).where('key', '=', key).execute();
 }
