@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config/load-config.js';
+import { MIN_SECRET_LENGTH, type Config } from './config/load-config.js';
 import { ConfigError } from './config/config-error.js';
 import type { AppContext } from './context.js';
 import { PasswordHasher } from './crypto/password.js';
@@ -124,12 +124,29 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
   }
 }
 
-/** Dev default for LATCH_SECRET: generated once into ./.latch/secret (config.md), owner-only. */
+/**
+ * Dev default for LATCH_SECRET: generated once into ./.latch/secret (config.md), owner-only, in an
+ * owner-only folder. Written to a temporary file and renamed, so a start killed mid-write cannot leave an
+ * empty secret; a file that is still too short (edited by hand, truncated) stops the start, as a short
+ * LATCH_SECRET does, instead of sealing keys and signing tokens under a guessable key.
+ */
 function readOrCreateSecret(dataDir: string): string {
   const path = join(dataDir, 'secret');
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
+  if (existsSync(path)) {
+    const secret = readFileSync(path, 'utf8').trim();
+    if (secret.length < MIN_SECRET_LENGTH) throw new ConfigError('LATCH_SECRET', `${path} holds fewer than ${MIN_SECRET_LENGTH} characters; delete it to generate a new one (sealed data and sessions are then lost) or set LATCH_SECRET`);
+    return secret;
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomHex(32);
-  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  const temporary = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    writeSync(fd, `${secret}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
   return secret;
 }

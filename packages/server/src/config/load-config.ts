@@ -81,6 +81,9 @@ type Env = Record<string, string | undefined>;
 // production refuses anything weaker than all of them (config.md LATCH_PASSWORD_HASH).
 const OWASP_ARGON2ID: Array<[memoryCost: number, timeCost: number]> = [[47104, 1], [19456, 2], [12288, 3], [9216, 4], [7168, 5]];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** LATCH_SECRET, and the generated ./.latch/secret file, are refused below this length. */
+export const MIN_SECRET_LENGTH = 32;
+
 const KEY_PATTERN = { publishable: /^pk_[a-fA-F0-9]{64}$/, secret: /^sk_[a-fA-F0-9]{64}$/ };
 
 export function loadConfig(env: Env = process.env): Config {
@@ -98,8 +101,8 @@ export function loadConfig(env: Env = process.env): Config {
   const smtpUrl = optionalUrl(read('LATCH_SMTP_URL'), 'LATCH_SMTP_URL', ['smtp:', 'smtps:']);
 
   const secret = read('LATCH_SECRET');
-  if (secret !== undefined && secret.length < 32) {
-    throw new ConfigError('LATCH_SECRET', 'must be at least 32 characters');
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError('LATCH_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
   }
   if (production && secret === undefined) {
     throw new ConfigError('LATCH_SECRET', 'is required when NODE_ENV=production');

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLiteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -69,8 +69,13 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
 
 function connectSqlite(path: string, options: ConnectOptions): DatabaseHandle {
   const memory = path === ':memory:' || path === '';
-  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+  // Password hashes, emails, the audit log and (in development) mailed links live here: a folder and a
+  // file Latch creates are its user's only (SQLite gives the -wal and -shm files the database's mode).
+  // Existing ones keep the permissions their operator chose.
+  const created = !memory && !existsSync(path);
+  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
   const sqlite = new SQLiteDatabase(memory ? ':memory:' : path);
+  if (created) chmodSync(path, 0o600);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');

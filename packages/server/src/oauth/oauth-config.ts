@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/config-error.js';
+import { shown } from '../config/parse.js';
 
 type Read = (name: string) => string | undefined;
 
@@ -61,7 +62,7 @@ function httpUrl(value: string, name: string): string {
   try {
     parsed = new URL(value);
   } catch {
-    throw new ConfigError(name, `"${value}" is not a URL`);
+    throw new ConfigError(name, `${shown(value)} is not a URL`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
   return value;
