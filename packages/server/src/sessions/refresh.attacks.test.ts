@@ -150,7 +150,7 @@ describe.each(dialects)('refresh-token reuse (%s)', (dialect) => {
     }
   });
 
-  it('a replay inside the interval of a session that was signed out is refused', async () => {
+  it('a replay inside the interval of a session that was ended (A14) is refused, and ends nothing else', async () => {
     const user = await signUp(t);
     await refresh(t, user.refreshToken);
     const current = await signIn(t, user.email, user.password);
@@ -160,6 +160,27 @@ describe.each(dialects)('refresh-token reuse (%s)', (dialect) => {
     const replay = await refresh(t, user.refreshToken);
     expect(replay.status).toBe(401);
     expect(replay.body.code).toBe('auth/invalid-refresh-token');
+    // The ended session's other tab is no thief: the user's other device stays signed in (decisions.md §2).
+    expect((await t.request('GET', '/v1/auth/me', { token: current.body.accessToken })).status).toBe(200);
+  });
+
+  it('a replay inside the interval of a session that was signed out (A07) ends nothing else either', async () => {
+    const user = await signUp(t);
+    const otherDevice = await signIn(t, user.email, user.password);
+    const rotated = await refresh(t, user.refreshToken);
+    await t.request('POST', '/v1/auth/signout', { token: rotated.body.accessToken });
+    t.clock.advanceSeconds(2);
+    const replay = await refresh(t, user.refreshToken);
+    expect({ status: replay.status, code: replay.body.code }).toEqual({ status: 401, code: 'auth/invalid-refresh-token' });
+    expect((await t.request('GET', '/v1/auth/me', { token: otherDevice.body.accessToken })).status).toBe(200);
+    // Outside the interval the same replay is theft: every session of the user ends.
+    const later = await signUp(t);
+    const laterOther = await signIn(t, later.email, later.password);
+    const laterRotated = await refresh(t, later.refreshToken);
+    await t.request('POST', '/v1/auth/signout', { token: laterRotated.body.accessToken });
+    t.clock.advanceSeconds(11);
+    expect((await refresh(t, later.refreshToken)).status).toBe(401);
+    expect((await t.request('GET', '/v1/auth/me', { token: laterOther.body.accessToken })).status).toBe(401);
   });
 
   it('concurrent refreshes of one token on one instance keep one chain and one session', async () => {

@@ -111,14 +111,16 @@ export async function refreshSession(ctx: AppContext, refreshToken: string, meta
       if (claims.generation > session.refresh_generation) return invalidRefresh();
 
       const interval = ctx.config.refreshReuseInterval * 1000;
-      const graceful =
-        alive && session.expires_at > now && interval > 0 &&
-        claims.generation === session.refresh_generation - 1 &&
-        session.rotated_at !== null && now - session.rotated_at <= interval && session.current_token_sealed !== null;
-      if (graceful) {
+      const justRotated =
+        interval > 0 && claims.generation === session.refresh_generation - 1 && session.rotated_at !== null && now - session.rotated_at <= interval;
+      if (justRotated && alive && session.expires_at > now && session.current_token_sealed !== null) {
         const current = ctx.sealer.open(SEAL_PURPOSE, session.current_token_sealed!);
         return { user: user!, session: { sessionId: session.id, refreshToken: current, orgId: session.org_id } };
       }
+      // The other tab of a session that has just ended (sign-out, A14, expiry) is no thief: refused, and
+      // nothing else is revoked (decisions.md §2: the interval exists so two tabs do not sign the user out
+      // everywhere; A07/A14 end one session).
+      if (justRotated) return invalidRefresh();
       // Reuse of a rotated token: assume theft and end every session of the user (auth-api.md §4.1, §16.4).
       const count = await revokeUserSessions(trx, session.user_id, 'refresh_token_reuse', now);
       revokedUser = session.user_id;
