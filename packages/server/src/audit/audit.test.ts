@@ -203,6 +203,8 @@ describe.each(dialects)('GET /v1/admin/audit and retention (%s)', (dialect) => {
   it.each([
     ['/v1/admin/audit?limit=101', 400, 'common/invalid-parameters'],
     ['/v1/admin/audit?page=0', 400, 'common/invalid-parameters'],
+    ['/v1/admin/audit?page=100000000000000000000', 400, 'common/invalid-parameters'],
+    ['/v1/admin/outbox?page=100000000000000000000', 400, 'common/invalid-parameters'],
     ['/v1/admin/audit?from=yesterday', 400, 'common/invalid-parameters'],
   ])('%s → %i %s', async (url, status, code) => {
     const res = await t.request('GET', url, admin);

@@ -52,10 +52,16 @@ export function pagination(page: number, limit: number, total: number) {
   return { page, limit, total, totalPages, hasNext: page < totalPages, hasPrev: page > 1 };
 }
 
-/** `page` ≥ 1, `limit` 1–100 (auth-api.md §2, OP-43); out of range is a 400 on /v1/auth and /v1/users. */
+/**
+ * `page` 1–1,000,000, `limit` 1–100 (auth-api.md §2, OP-43); out of range is a 400 on /v1/auth and
+ * /v1/users. The page cap keeps the offset (page − 1) × limit far inside what SQLite and PostgreSQL
+ * take as an integer (a page of 1e20 was a database error, answered 500).
+ */
+export const MAX_PAGE = 1_000_000;
+
 export function pageQuery(defaultLimit: number) {
   return Type.Object({
-    page: Type.Integer({ minimum: 1, default: 1 }),
+    page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: defaultLimit }),
   });
 }

@@ -17,12 +17,13 @@ export interface ListUsersInput {
 
 /**
  * U01: admins get full `User` objects (and `accounts` on request); everyone else gets `PublicUser`
- * and may neither search nor sort by email or role — either would be an oracle for data they
- * cannot read (auth-api.md U01 [P], OP-26). The caller's own row is shown in full.
+ * and may neither search nor sort by email, role or updatedAt — each would be an oracle for data they
+ * cannot read (`updatedAt` moves with a password change, a ban or a role change) (auth-api.md U01 [P],
+ * OP-26). The caller's own row is shown in full.
  */
 export async function listUsers(ctx: AppContext, caller: UsersCaller, input: ListUsersInput) {
-  if (!caller.admin && (input.searchType === 'email' || input.sortBy === 'email' || input.sortBy === 'role')) {
-    throw new AppError('user/forbidden', 'Only admins may search or sort users by email or role');
+  if (!caller.admin && (input.searchType === 'email' || input.sortBy === 'email' || input.sortBy === 'role' || input.sortBy === 'updatedAt')) {
+    throw new AppError('user/forbidden', 'Only admins may search users by email or sort them by email, role or updatedAt');
   }
   const search = input.search?.trim();
   const fields: SearchField[] = input.searchType ? [input.searchType] : caller.admin ? ['name', 'nickname', 'email'] : ['name', 'nickname'];
