@@ -12,10 +12,7 @@ import { deliverInBackground } from './delivery.js';
 import { appendQuery, issueEmailToken, lookupEmailToken } from './email-tokens.js';
 import { claimEmailToken, updateEmailAccountIdentity, voidEmailChangeTokens } from './queries.js';
 import { chargeAddressEmailBudget, spendAddressEmailBudget, spendIpEmailBudget } from './send-limits.js';
-import type { EmailTokenPurpose } from './tables.js';
-
-/** Both kinds prove the inbox (§8.4); the purpose only says which template carried the link. */
-const VERIFICATION: readonly EmailTokenPurpose[] = ['signup_verification', 'email_verification'];
+import { VERIFICATION_PURPOSES } from './tables.js';
 
 type Addressee = Pick<UsersTable, 'id' | 'email' | 'email_normalized' | 'name'>;
 
@@ -130,7 +127,7 @@ export async function sendContactVerification(
 export async function confirmEmailVerification(ctx: AppContext, input: { email: string; token: string }, meta: RequestMeta): Promise<{ email: string }> {
   const { normalized } = parseEmail(input.email);
   const now = ctx.clock.now();
-  const found = await lookupEmailToken(ctx.db, input.token, VERIFICATION, now);
+  const found = await lookupEmailToken(ctx.db, input.token, VERIFICATION_PURPOSES, now);
   if (found.state === 'unknown' || found.row.email_normalized !== normalized) throw invalidToken();
   const user = found.row.user_id ? await findLiveUser(ctx.db, found.row.user_id) : undefined;
   const sameAddress = user !== undefined && user.email_normalized === normalized;
@@ -143,7 +140,7 @@ export async function confirmEmailVerification(ctx: AppContext, input: { email: 
   try {
     await ctx.db.transaction().execute(async (trx) => {
       const at = ctx.clock.now();
-      if (!(await claimEmailToken(trx, found.row.token_hash, VERIFICATION, at))) throw invalidToken();
+      if (!(await claimEmailToken(trx, found.row.token_hash, VERIFICATION_PURPOSES, at))) throw invalidToken();
       if (sameAddress) {
         await updateUser(trx, user.id, { email_verified_at: at, updated_at: at });
       } else {

@@ -3,7 +3,7 @@ import type { DialectFlags } from '../db/dialect.js';
 import { columnsOf, HotBatch, HotInsert } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { Database } from '../db/types.js';
-import type { EmailTemplatesTable, EmailTokenPurpose, EmailTokensTable } from './tables.js';
+import { VERIFICATION_PURPOSES, type EmailTemplatesTable, type EmailTokenPurpose, type EmailTokensTable } from './tables.js';
 
 // ---- one-time email tokens ----
 
@@ -13,17 +13,19 @@ const EMAIL_TOKEN_INSERT = new HotInsert<EmailTokensTable>('email_tokens', colum
 
 // "Newest wins" (auth-api.md §8.3, §8.4, A30): the unused tokens of this purpose and address die as the new
 // one is written, in one commit (one statement on PostgreSQL, whose update does not see the new row).
-const replaceEmailTokenWrites = new HotBatch([
-  'update email_tokens set used_at = ? where purpose in (?, ?) and email_normalized = ? and used_at is null',
-  EMAIL_TOKEN_INSERT.sql,
-]);
+const VOID_SAME_ADDRESS = 'update email_tokens set used_at = ? where purpose in (?, ?) and email_normalized = ? and used_at is null';
+const replaceEmailTokenWrites = new HotBatch([VOID_SAME_ADDRESS, EMAIL_TOKEN_INSERT.sql]);
 
 /**
  * The purposes a new token of `purpose` voids. A32 accepts both verification kinds (§8.4), so they are
  * one family: an A30 resend voids the sign-up confirmation link too ("voids the previous unused token").
  */
+function isVerification(purpose: EmailTokenPurpose): boolean {
+  return (VERIFICATION_PURPOSES as readonly EmailTokenPurpose[]).includes(purpose);
+}
+
 function voidedPurposes(purpose: EmailTokenPurpose): [EmailTokenPurpose, EmailTokenPurpose] {
-  return purpose === 'signup_verification' || purpose === 'email_verification' ? ['signup_verification', 'email_verification'] : [purpose, purpose];
+  return isVerification(purpose) ? [...VERIFICATION_PURPOSES] : [purpose, purpose];
 }
 
 /** Store `row` and void the other unused tokens of its purpose (family) and address. */
@@ -40,14 +42,14 @@ export function replaceEmailToken(db: Kysely<Database>, dialect: DialectFlags, r
  * by the statement itself, so a change confirmed meanwhile is taken into account.
  */
 const VOID_OTHER_CHANGE_LINKS =
-  "update email_tokens set used_at = ? where user_id = ? and purpose in ('signup_verification', 'email_verification') and used_at is null" +
+  `update email_tokens set used_at = ? where user_id = ? and purpose in (${VERIFICATION_PURPOSES.map((p) => `'${p}'`).join(', ')}) and used_at is null` +
   ' and email_normalized <> ? and email_normalized <> (select email_normalized from users where id = ?)';
 
 // A newer change request voids the user's pending change to any other address too (A30 "voids the previous
 // unused token"; an old link to a mistyped or since-abandoned address must not move the account later).
 // The second write leaves the new address's tokens to the first one (no row is updated twice).
 const replaceEmailChangeTokenWrites = new HotBatch([
-  'update email_tokens set used_at = ? where purpose in (?, ?) and email_normalized = ? and used_at is null',
+  VOID_SAME_ADDRESS,
   VOID_OTHER_CHANGE_LINKS,
   EMAIL_TOKEN_INSERT.sql,
 ]);
@@ -75,7 +77,7 @@ export async function voidEmailChangeTokens(db: Db, userId: string, at: number):
     .updateTable('email_tokens')
     .set({ used_at: at })
     .where('user_id', '=', userId)
-    .where('purpose', 'in', ['signup_verification', 'email_verification'])
+    .where('purpose', 'in', VERIFICATION_PURPOSES)
     .where('used_at', 'is', null)
     .where('email_normalized', '<>', (eb) => eb.selectFrom('users').select('users.email_normalized').where('users.id', '=', userId))
     .executeTakeFirst();

@@ -7,6 +7,9 @@
  */
 export type EmailTokenPurpose = 'password_reset' | 'signup_verification' | 'email_verification' | 'magic_link';
 
+/** The two verification kinds: A32 accepts either, so they are one family (issued, voided, confirmed together). */
+export const VERIFICATION_PURPOSES = ['signup_verification', 'email_verification'] as const satisfies readonly EmailTokenPurpose[];
+
 export interface EmailTokensTable {
   token_hash: string;
   purpose: EmailTokenPurpose;
