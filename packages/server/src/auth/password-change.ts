@@ -1,17 +1,15 @@
 import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import type { UsersTable } from '../db/types.js';
-import { voidEmailChangeTokens } from '../email-flows/queries.js';
 import { AppError } from '../errors/app-error.js';
-import { deleteChallengesOfUser } from '../mfa/queries.js';
-import { revokeAllSessions } from '../sessions/sessions.js';
 import { updateUser } from '../users/queries.js';
 import { emailSettings } from './email-settings.js';
 import { assertPasswordAcceptable } from './password-policy.js';
+import { endWhatTheOldPasswordOpened } from './password-replaced.js';
 
 /**
- * A12: every session of the user ends, the caller's too (auth-api.md §16.3), and so does every sign-in
- * waiting for its second factor (an `mfaToken` won with the old password); no new tokens.
+ * A12: every session of the user ends, the caller's too (auth-api.md §16.3), with all else the old
+ * password opened (password-replaced.ts); no new tokens.
  */
 export async function changePassword(ctx: AppContext, user: UsersTable, currentPassword: string, newPassword: string): Promise<void> {
   // A stolen access token must not become an oracle for the password: failures are budgeted per user.
@@ -28,10 +26,7 @@ export async function changePassword(ctx: AppContext, user: UsersTable, currentP
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     await updateUser(trx, user.id, { password_hash: hash, password_changed_at: now, updated_at: now });
-    await revokeAllSessions(ctx, user.id, 'password_changed', trx);
-    await deleteChallengesOfUser(trx, user.id);
-    // A pending address change may have been started with a stolen session: it dies with the sessions.
-    await voidEmailChangeTokens(trx, user.id, now);
+    await endWhatTheOldPasswordOpened(ctx, trx, user.id, 'password_changed', now);
     await recordAudit(ctx, { event: 'password.changed', userId: user.id, actor: 'user' }, trx);
   });
   ctx.cache.forgetUser(user.id);

@@ -2,18 +2,17 @@ import { recordAudit } from '../audit/record.js';
 import { parseEmail } from '../auth/email-address.js';
 import { emailSettings } from '../auth/email-settings.js';
 import { assertPasswordAcceptable } from '../auth/password-policy.js';
+import { endWhatTheOldPasswordOpened } from '../auth/password-replaced.js';
 import type { AppContext } from '../context.js';
 import { uuidv7 } from '../crypto/random.js';
 import { AppError } from '../errors/app-error.js';
 import type { RequestMeta } from '../http/request-meta.js';
 import { assertAllowedRedirect } from '../oauth/redirect-allow-list.js';
-import { deleteChallengesOfUser } from '../mfa/queries.js';
-import { revokeAllSessions } from '../sessions/sessions.js';
 import { findAccountsOfUsers, findLiveUser, findLiveUserByEmail, insertAccount, updateUser } from '../users/queries.js';
 import { composeEmail } from './compose-email.js';
 import { deliverInBackground } from './delivery.js';
 import { appendQuery, issueEmailToken, lookupEmailToken } from './email-tokens.js';
-import { claimEmailToken, voidEmailChangeTokens } from './queries.js';
+import { claimEmailToken } from './queries.js';
 import { spendAddressEmailBudget, spendIpEmailBudget } from './send-limits.js';
 import { proveAddress } from './unproven-account.js';
 
@@ -99,11 +98,7 @@ export async function confirmPasswordReset(ctx: AppContext, input: ResetConfirmI
     if (!accounts.some((account) => account.provider === 'email')) {
       await insertAccount(trx, { id: uuidv7(at), user_id: user.id, provider: 'email', provider_account_id: normalized, email: user.email, created_at: at });
     }
-    await revokeAllSessions(ctx, user.id, 'password_reset', trx, 'user');
-    // A sign-in begun with the old password and waiting for its second factor ends too.
-    await deleteChallengesOfUser(trx, user.id);
-    // And so does a pending address change, which may have been started with a stolen session.
-    await voidEmailChangeTokens(trx, user.id, at);
+    await endWhatTheOldPasswordOpened(ctx, trx, user.id, 'password_reset', at);
     await recordAudit(ctx, { event: 'password.reset', userId: user.id, actor: 'user', meta }, trx);
   });
   ctx.cache.forgetUser(user.id);
