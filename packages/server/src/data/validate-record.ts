@@ -54,16 +54,9 @@ export function declaredField(properties: Record<string, FieldSchema> | undefine
 }
 
 /**
- * §8.2–§8.3 for one value: no implicit coercion ("42" is not an int, "true" not a bool), dates are
- * ISO strings stored in canonical UTC form, `null` means "no value". Returns the value to store.
- */
-export function validateValue(path: string, schema: FieldSchema, value: unknown, issues: FieldIssue[]): unknown {
-  return validateField(path, schema, value, issues);
-}
-
-/**
  * One value of a write, declared (`schema`) or undeclared (kept as it is, D-27): the nesting limit, then
- * the field's own rules.
+ * §8.2–§8.3: no implicit coercion ("42" is not an int, "true" not a bool), dates are ISO strings stored
+ * in canonical UTC form, `null` means "no value". Returns the value to store.
  */
 export function validateField(path: string, schema: FieldSchema | undefined, value: unknown, issues: FieldIssue[]): unknown {
   if (!checkNesting(path, value, issues)) return value;

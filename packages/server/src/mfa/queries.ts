@@ -1,6 +1,5 @@
 import type { Insertable } from 'kysely';
 import type { Db } from '../db/transaction.js';
-import { AppError } from '../errors/app-error.js';
 import type { MfaBackupCodesTable, MfaChallengesTable, MfaTotpTable } from './tables.js';
 
 export function findTotp(db: Db, userId: string) {
@@ -9,19 +8,17 @@ export function findTotp(db: Db, userId: string) {
 
 /**
  * A new enable call replaces any pending set-up (auth-api.md A15). One statement, so concurrent calls
- * cannot both insert (the last one wins); an *active* secret is never overwritten: MFA got enabled
- * since the caller read the user, and the call is refused as for an enabled user.
+ * cannot both insert (the last one wins). An *active* secret is never overwritten: false when the row is
+ * active (MFA got enabled since the caller read the user).
  */
-export async function upsertPendingTotp(db: Db, row: Insertable<MfaTotpTable>): Promise<void> {
+export async function upsertPendingTotp(db: Db, row: Insertable<MfaTotpTable>): Promise<boolean> {
   const { user_id: _userId, ...replacement } = row;
   const result = await db
     .insertInto('mfa_totp')
     .values(row)
     .onConflict((oc) => oc.column('user_id').doUpdateSet(replacement).where('mfa_totp.status', '=', 'pending'))
     .executeTakeFirst();
-  // No row written: it is active (an A16 finished after enableMfa checked mfa_enabled). Same answer as
-  // that check; thrown here so the caller needs no second check.
-  if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) throw new AppError('auth/mfa-already-enabled', 'MFA is already enabled');
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
 export async function activateTotp(db: Db, userId: string, step: number, now: number): Promise<boolean> {
@@ -53,7 +50,7 @@ export function deleteMfaOfUser(db: Db, userId: string) {
   return Promise.all([
     db.deleteFrom('mfa_totp').where('user_id', '=', userId).execute(),
     db.deleteFrom('mfa_backup_codes').where('user_id', '=', userId).execute(),
-    db.deleteFrom('mfa_challenges').where('user_id', '=', userId).execute(),
+    deleteChallengesOfUser(db, userId),
   ]);
 }
 

@@ -32,7 +32,7 @@ export async function enableMfa(ctx: AppContext, user: UsersTable, password: str
   const secret = generateTotpSecret();
   const backupCodes = generateBackupCodes();
   const now = ctx.clock.now();
-  await upsertPendingTotp(ctx.db, {
+  const stored = await upsertPendingTotp(ctx.db, {
     user_id: user.id,
     secret_sealed: ctx.sealer.seal(SECRET_PURPOSE, secret),
     status: 'pending',
@@ -42,6 +42,8 @@ export async function enableMfa(ctx: AppContext, user: UsersTable, password: str
     created_at: now,
     confirmed_at: null,
   });
+  // An A16 finished after the check above: the same answer as that check.
+  if (!stored) throw new AppError('auth/mfa-already-enabled', 'MFA is already enabled');
   const qrCodeUrl = otpauthUri(secret, ctx.config.mfa.issuer, user.email);
   // decisions.md §5: the URI and a rendered PNG of it, so clients need no QR library.
   const qrCode = await QRCode.toDataURL(qrCodeUrl, { errorCorrectionLevel: 'M', margin: 2, width: 240 });

@@ -2,7 +2,7 @@ import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import { randomHex } from '../crypto/random.js';
 import { storageDialect } from '../data/storage-dialect.js';
-import { validateValue, type FieldIssue } from '../data/validate-record.js';
+import { validateField, type FieldIssue } from '../data/validate-record.js';
 import { isUniqueViolation } from '../db/constraint-error.js';
 import { AppError } from '../errors/app-error.js';
 import { checkRowFilter, FilterError } from '../rls/filter.js';
@@ -181,7 +181,7 @@ function checkDefaults(schema: TableSchema): void {
   for (const [field, fieldSchema] of Object.entries(schema.properties)) {
     if (fieldSchema.default === undefined) continue;
     const issues: FieldIssue[] = [];
-    fieldSchema.default = validateValue(field, fieldSchema, fieldSchema.default, issues);
+    fieldSchema.default = validateField(field, fieldSchema, fieldSchema.default, issues);
     if (issues.length > 0) throw new DefinitionError(`field "${field}": default ${issues[0].message}`);
   }
 }
