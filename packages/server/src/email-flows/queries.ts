@@ -3,7 +3,7 @@ import type { DialectFlags } from '../db/dialect.js';
 import { columnsOf, HotBatch, HotInsert } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { Database } from '../db/types.js';
-import { VERIFICATION_PURPOSES, type EmailTemplatesTable, type EmailTokenPurpose, type EmailTokensTable } from './tables.js';
+import { EMAIL_TOKEN_PURPOSES, VERIFICATION_PURPOSES, type EmailTemplatesTable, type EmailTokenPurpose, type EmailTokensTable } from './tables.js';
 
 // ---- one-time email tokens ----
 
@@ -163,4 +163,30 @@ export async function deleteLinkedIdentities(db: Db, userId: string): Promise<st
   const rows = await db.selectFrom('accounts').select('provider').where('user_id', '=', userId).where('provider', '!=', 'email').execute();
   if (rows.length > 0) await db.deleteFrom('accounts').where('user_id', '=', userId).where('provider', '!=', 'email').execute();
   return rows.map((row) => row.provider).sort();
+}
+
+// ---- account deletion (users/delete-user.ts) ----
+
+/**
+ * A08/U05 (auth-api.md A08 effects: pending reset, verification and magic-link tokens deleted): every
+ * token acting on the user, and the unused ones sent to its address that act on nobody yet (a magic
+ * link to the address), so no link outlives the account. An unused token of *another* user for this
+ * address (that user's pending email change) is theirs and is kept.
+ */
+export function deleteEmailTokensOfUser(db: Db, userId: string, emailNormalized: string) {
+  return db
+    .deleteFrom('email_tokens')
+    .where((eb) =>
+      eb.or([
+        eb('user_id', '=', userId),
+        eb.and([
+          // Every purpose, so the lookup walks the (purpose, email_normalized) index.
+          eb('purpose', 'in', EMAIL_TOKEN_PURPOSES),
+          eb('email_normalized', '=', emailNormalized),
+          eb('used_at', 'is', null),
+          eb('user_id', 'is', null),
+        ]),
+      ]),
+    )
+    .execute();
 }

@@ -7,6 +7,11 @@
  */
 export type EmailTokenPurpose = 'password_reset' | 'signup_verification' | 'email_verification' | 'magic_link';
 
+/** Every purpose; the Record makes a new purpose a compile error here rather than a token nothing cleans up. */
+export const EMAIL_TOKEN_PURPOSES = Object.keys({
+  password_reset: true, signup_verification: true, email_verification: true, magic_link: true,
+} satisfies Record<EmailTokenPurpose, true>) as EmailTokenPurpose[];
+
 /** The two verification kinds: A32 accepts either, so they are one family (issued, voided, confirmed together). */
 export const VERIFICATION_PURPOSES = ['signup_verification', 'email_verification'] as const satisfies readonly EmailTokenPurpose[];
 

@@ -2,13 +2,14 @@ import { recordAudit } from '../audit/record.js';
 import type { AppContext } from '../context.js';
 import type { UsersTable } from '../db/types.js';
 import type { ErrorCode } from '../errors/codes.js';
+import { deleteEmailTokensOfUser } from '../email-flows/queries.js';
 import { revokeInvitationsSentBy } from '../invitations/queries.js';
 import { deleteMfaOfUser } from '../mfa/queries.js';
 import { revokeAllSessions } from '../sessions/sessions.js';
 import { avatarStore } from './avatars/avatar-store.js';
 import { deleteAvatarUploads, findAvatarUploadsOfUser } from './avatars/queries.js';
 import { assertNotLastAdmin } from './last-admin.js';
-import { clearSlug, deleteAccountsOfUser, deleteEmailTokensOfUser, updateUser } from './queries.js';
+import { clearSlug, deleteAccountsOfUser, updateUser } from './queries.js';
 
 export interface DeleteOptions {
   /** `user` for self-deletion (U05 by oneself = A08), `admin:<id>` or `secret_key` otherwise. */

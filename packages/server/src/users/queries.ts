@@ -3,7 +3,6 @@ import type { DialectFlags } from '../db/dialect.js';
 import { columnsOf, HotInsert, HotQuery } from '../db/hot-query.js';
 import type { Db } from '../db/transaction.js';
 import type { AccountsTable, UsersTable } from '../db/types.js';
-import type { EmailTokenPurpose } from '../email-flows/tables.js';
 import type { UserProfilesTable } from './tables.js';
 
 export type UserRow = UsersTable;
@@ -83,35 +82,6 @@ export function insertAccount(db: Db, row: { id: string; user_id: string; provid
 
 export function deleteAccountsOfUser(db: Db, userId: string) {
   return db.deleteFrom('accounts').where('user_id', '=', userId).execute();
-}
-
-// Every purpose, so the address lookup below walks the (purpose, email_normalized) index; the Record
-// makes a new purpose a compile error here rather than a token that outlives its account.
-const EMAIL_TOKEN_PURPOSES = Object.keys({
-  password_reset: true, signup_verification: true, email_verification: true, magic_link: true,
-} satisfies Record<EmailTokenPurpose, true>) as EmailTokenPurpose[];
-
-/**
- * A08/U05 (auth-api.md A08 effects: pending reset, verification and magic-link tokens deleted): every
- * token acting on the user, and the unused ones sent to its address that act on nobody yet (a magic
- * link to the address), so no link outlives the account. An unused token of *another* user for this
- * address (that user's pending email change) is theirs and is kept.
- */
-export function deleteEmailTokensOfUser(db: Db, userId: string, emailNormalized: string) {
-  return db
-    .deleteFrom('email_tokens')
-    .where((eb) =>
-      eb.or([
-        eb('user_id', '=', userId),
-        eb.and([
-          eb('purpose', 'in', EMAIL_TOKEN_PURPOSES),
-          eb('email_normalized', '=', emailNormalized),
-          eb('used_at', 'is', null),
-          eb('user_id', 'is', null),
-        ]),
-      ]),
-    )
-    .execute();
 }
 
 // ---- U01 listing (issue 7): every sort walks an index of migration 0005 over live users ----
