@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './load-config.js';
 
-const SECRET = 'x'.repeat(32);
+const SECRET = 'Zx4Qv9LmT2pW8rN5kJ7hB3cD6fG1sY0a'; // 32 distinct characters
 const PK = `pk_${'ab'.repeat(32)}`;
 const SK = `sk_${'cd'.repeat(32)}`;
 
@@ -214,6 +214,30 @@ describe('production rules', () => {
   it('requires LATCH_SECRET (no generated ./.latch/secret in production)', () => {
     const error = configError({ NODE_ENV: 'production', LATCH_SMTP_URL: 'smtp://mail:25' });
     expect(error.variable).toBe('LATCH_SECRET');
+  });
+
+  it.each([
+    ['32 × "x"', 'x'.repeat(32)],
+    ['a placeholder, repeated', 'changeme'.repeat(4)],
+    ['a word, repeated', 'secret'.repeat(6)],
+    ['two characters', 'ab'.repeat(24)],
+  ])('refuses a LATCH_SECRET that looks guessable: %s (without repeating it)', (_label, secret) => {
+    const error = configError(prod({ LATCH_SECRET: secret }));
+    expect(error.variable).toBe('LATCH_SECRET');
+    expect(error.message).toMatch(/looks guessable/);
+    expect(error.message).not.toContain(secret.slice(0, 8));
+  });
+
+  it.each([
+    ['openssl rand -base64 32', 'q3V0mY8c1kQzJ5s9HcX2bN7eR4tLwP6uA1dGfK0iZ8o='],
+    ['openssl rand -hex 16', '9f86d081884c7d659a2feaa0c55ad015'],
+    ['a passphrase', 'stapled orbit lantern quiver mango fjord'],
+  ])('accepts a LATCH_SECRET made like %s', (_label, secret) => {
+    expect(loadConfig(prod({ LATCH_SECRET: secret })).nodeEnv).toBe('production');
+  });
+
+  it('outside production a guessable secret of the right length still starts (tests, local tries)', () => {
+    expect(() => loadConfig({ LATCH_SECRET: 'x'.repeat(32) })).not.toThrow();
   });
 
   it.each(['argon2id:m=64,t=1,p=1', 'argon2id:m=19456,t=1,p=1', 'argon2id:m=7168,t=4,p=1', 'argon2id:m=12288,t=2,p=1'])(

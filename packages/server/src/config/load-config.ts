@@ -83,6 +83,23 @@ const OWASP_ARGON2ID: Array<[memoryCost: number, timeCost: number]> = [[47104, 1
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** LATCH_SECRET, and the generated ./.latch/secret file, are refused below this length. */
 export const MIN_SECRET_LENGTH = 32;
+/**
+ * In production LATCH_SECRET is also refused when its characters, counted as they occur, carry fewer
+ * bits than this (length × the Shannon entropy of their frequencies): 32 × "x" has 0, "changeme" or
+ * "password" four times 88, while `openssl rand -base64 32` has ≥ 188 and `openssl rand -hex 16` is
+ * below 90 about twice in a million. It only catches repeated characters and tiny alphabets (a sequence
+ * or a sentence passes): a floor against pasted placeholders, not a measure of guessability.
+ */
+export const MIN_SECRET_BITS = 90;
+
+export function estimatedBits(value: string): number {
+  const counts = new Map<string, number>();
+  for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
+  const length = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  let bits = 0;
+  for (const n of counts.values()) bits -= n * Math.log2(n / length);
+  return bits;
+}
 
 const KEY_PATTERN = { publishable: /^pk_[a-fA-F0-9]{64}$/, secret: /^sk_[a-fA-F0-9]{64}$/ };
 
@@ -106,6 +123,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (production && secret === undefined) {
     throw new ConfigError('LATCH_SECRET', 'is required when NODE_ENV=production');
+  }
+  if (production && secret !== undefined && estimatedBits(secret) < MIN_SECRET_BITS) {
+    throw new ConfigError('LATCH_SECRET', 'looks guessable (repeated or too few different characters); generate one, e.g. openssl rand -base64 32');
   }
 
   const passwordHash = parseArgon2(read('LATCH_PASSWORD_HASH') ?? 'argon2id:m=19456,t=2,p=1');
