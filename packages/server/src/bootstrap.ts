@@ -17,6 +17,7 @@ import { Limiters, type LimiterStore } from './rate-limit/limiters.js';
 import { AuthCache } from './sessions/auth-cache.js';
 import { connectInvalidationBus } from './sessions/invalidation-bus.js';
 import { connectPostgresInvalidationBus } from './sessions/postgres-invalidation-bus.js';
+import { ACCESS_TTL_SECONDS as MCP_ACCESS_TTL_SECONDS } from './mcp/oauth/token.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 
 export interface OpenOptions {
@@ -49,7 +50,7 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
     if (options.migrate ?? config.autoMigrate) await migrateToLatest(handle.db);
     const secret = config.secret ?? readOrCreateSecret(config.dataDir);
     const sealer = new Sealer(secret);
-    const keys = new SigningKeys(handle.db, sealer, clock, config.publicUrl, config.accessTokenTtl);
+    const keys = new SigningKeys(handle.db, sealer, clock, config.publicUrl, config.accessTokenTtl, Math.max(config.accessTokenTtl, MCP_ACCESS_TTL_SECONDS));
     await keys.load();
     if (options.serving) {
       keys.signOffThread((message) => log.warn({ error: message }, 'signer thread failed; signing on the event loop'));

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load-config.js';
 import { runKeys } from './keys.js';
 import { runMigrate } from './migrate.js';
 import { runServe } from './serve.js';
+import { runSigningKeys } from './signing-keys.js';
 import { runMcp } from './mcp.js';
 import { runTables } from './tables.js';
 import { runUsers } from './users.js';
@@ -15,6 +16,9 @@ const USAGE = `usage: latch <command>
   keys create --type publishable|secret [--name N] [--scopes LIST] [--expires DAYS]
   keys list                               prefix, name, type, created, last used
   keys revoke ID|PREFIX
+  signing-keys list                       the ES256 keys behind access tokens: signing, verifying, retired
+  signing-keys rotate                     a new key signs; older ones verify until their tokens expire
+  signing-keys retire KID                 a leaked key: its tokens are refused now (replaced if signing)
   users create --email E [--role admin|user|guest] [--password P] [--name N]
   users ban|unban ID|EMAIL               suspend (revokes every session) / lift the suspension
   mcp                                     MCP server over stdio (same tools as /mcp, local operator)
@@ -35,6 +39,8 @@ export async function main(argv: string[], io: Output = stdio, env: NodeJS.Proce
         return await runMigrate(loadConfig(env), io);
       case 'keys':
         return await runKeys(loadConfig(env), rest, io);
+      case 'signing-keys':
+        return await runSigningKeys(loadConfig(env), rest, io);
       case 'mcp':
         return await runMcp(loadConfig(env), rest, io);
       case 'users':

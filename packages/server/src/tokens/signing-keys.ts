@@ -3,16 +3,24 @@ import { errors as joseErrors, exportJWK, generateKeyPair, jwtVerify, type JWK, 
 import type { Clock } from '../clock.js';
 import type { Sealer } from '../crypto/seal.js';
 import { randomHex } from '../crypto/random.js';
-import type { Db } from '../db/transaction.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
-import { insertSigningKey, listLiveSigningKeys } from './queries.js';
+import { insertSigningKey, listAllSigningKeys, listLiveSigningKeys, retireSigningKey, retireSigningKeysExcept } from './queries.js';
 import { SignerThread, signHere } from './signer-thread.js';
 
 export const AUDIENCE = 'latch';
 const ALG = 'ES256';
 const SEAL_PURPOSE = 'signing-key';
-// An unknown kid may be a key another instance just created: re-read the table, at most this often.
-const RELOAD_INTERVAL_MS = 5_000;
+/**
+ * Every instance re-reads the keys at most this long after its last read (sooner on an unknown kid, which
+ * may be a key another instance just started signing with), so a rotation or a retirement made elsewhere
+ * (the CLI, another instance) is followed within this bound.
+ */
+export const RELOAD_INTERVAL_MS = 5_000;
+/** After the longest token lifetime, before a rotated-out key stops verifying: instances that have not yet
+ * re-read the table sign with it for up to RELOAD_INTERVAL_MS more, and their clocks differ a little. */
+const RETIREMENT_GRACE_MS = 60_000;
 const VERIFIED_CACHE_MAX = 20_000;
 
 export interface AccessClaims extends JWTPayload {
@@ -23,6 +31,15 @@ export interface AccessClaims extends JWTPayload {
   org?: string;
   exp: number;
   iat: number;
+}
+
+export interface SigningKeyInfo {
+  kid: string;
+  alg: string;
+  createdAt: number;
+  /** `signing`: the newest live key; `verifying`: still accepted (until `retiredAt` if set); `retired`. */
+  status: 'signing' | 'verifying' | 'retired';
+  retiredAt: number | null;
 }
 
 export interface AccessTokenInput {
@@ -41,36 +58,111 @@ export class SigningKeys {
   private signer?: SignerThread;
   private publicKeys = new Map<string, { key: KeyObject; jwk: JWK }>();
   private lastReload = 0;
+  private reloading?: Promise<void>;
   // Verifying ES256 is the hot path's largest cost; a token that verified once stays valid until exp.
   private verified = new Map<string, AccessClaims>();
 
+  /** `longestTtlSeconds`: the longest lifetime of any token these keys sign (app and MCP access tokens). */
   constructor(
-    private readonly db: Db,
+    private readonly db: Kysely<Database>,
     private readonly sealer: Sealer,
     private readonly clock: Clock,
     private readonly issuer: string,
     private readonly ttlSeconds: number,
+    private readonly longestTtlSeconds = ttlSeconds,
   ) {}
 
+  /** Reads the live keys; the newest signs. With none (first start, or all retired) one is created. */
   async load(): Promise<void> {
-    let rows = await listLiveSigningKeys(this.db);
+    const now = this.clock.now();
+    let rows = await listLiveSigningKeys(this.db, now);
     if (rows.length === 0) {
-      await this.createKey();
-      rows = await listLiveSigningKeys(this.db);
+      await this.createKey(now);
+      rows = await listLiveSigningKeys(this.db, now);
     }
-    this.publicKeys = new Map();
+    const publicKeys = new Map<string, { key: KeyObject; jwk: JWK }>();
     for (const row of rows) {
-      const jwk = JSON.parse(row.public_jwk) as JWK;
-      this.publicKeys.set(row.kid, { key: createPublicKey({ key: jwk as never, format: 'jwk' }), jwk });
+      const known = this.publicKeys.get(row.kid);
+      const jwk = known?.jwk ?? (JSON.parse(row.public_jwk) as JWK);
+      publicKeys.set(row.kid, known ?? { key: createPublicKey({ key: jwk as never, format: 'jwk' }), jwk });
     }
+    // Tokens a key signed must not outlive its retirement in the cache of verified tokens.
+    if ([...this.publicKeys.keys()].some((kid) => !publicKeys.has(kid))) this.verified.clear();
+    this.publicKeys = publicKeys;
     const newest = rows[0];
-    const privateJwk = JSON.parse(this.sealer.open(SEAL_PURPOSE, newest.private_jwk_sealed)) as JWK;
-    const header = Buffer.from(JSON.stringify({ alg: ALG, kid: newest.kid, typ: 'JWT' })).toString('base64url');
-    this.current = { kid: newest.kid, key: createPrivateKey({ key: privateJwk as never, format: 'jwk' }), header };
-    this.lastReload = this.clock.now();
+    if (this.current?.kid !== newest.kid) {
+      const privateJwk = JSON.parse(this.sealer.open(SEAL_PURPOSE, newest.private_jwk_sealed)) as JWK;
+      const header = Buffer.from(JSON.stringify({ alg: ALG, kid: newest.kid, typ: 'JWT' })).toString('base64url');
+      this.current = { kid: newest.kid, key: createPrivateKey({ key: privateJwk as never, format: 'jwk' }), header };
+    }
+    this.lastReload = now;
   }
 
-  jwks(): { keys: JWK[] } {
+  /**
+   * Undefined while the last read is younger than RELOAD_INTERVAL_MS (the hot path: one comparison, no
+   * await); otherwise one shared re-read. A read that fails keeps the keys already held and is tried
+   * again an interval later: a database hiccup does not stop verification.
+   */
+  private reloadIfStale(now: number): Promise<void> | undefined {
+    if (now - this.lastReload < RELOAD_INTERVAL_MS) return undefined;
+    this.reloading ??= this.load()
+      .catch(() => {
+        this.lastReload = now;
+      })
+      .finally(() => {
+        this.reloading = undefined;
+      });
+    return this.reloading;
+  }
+
+  /**
+   * A new key signs from now on (on other instances within RELOAD_INTERVAL_MS); every older key still
+   * verifies until the longest-lived token it may have signed has expired, then retires by itself.
+   */
+  async rotate(): Promise<{ kid: string; previousRetireAt: number }> {
+    const now = this.clock.now();
+    const previousRetireAt = now + this.longestTtlSeconds * 1000 + RETIREMENT_GRACE_MS;
+    const kid = await this.db.transaction().execute(async (trx) => {
+      const created = await this.createKey(now, trx);
+      await retireSigningKeysExcept(trx, created, previousRetireAt);
+      return created;
+    });
+    await this.load();
+    return { kid, previousRetireAt };
+  }
+
+  /**
+   * For a key that leaked: it stops verifying now (every instance within RELOAD_INTERVAL_MS), so every
+   * token it signed fails; if it was the signing key, a new one takes over in the same transaction.
+   * Undefined when no live key has that kid.
+   */
+  async retire(kid: string): Promise<{ replacedBy?: string } | undefined> {
+    const now = this.clock.now();
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      const live = await listLiveSigningKeys(trx, now);
+      if (!live.some((row) => row.kid === kid)) return undefined;
+      const replacedBy = live[0].kid === kid ? await this.createKey(now, trx) : undefined;
+      await retireSigningKey(trx, kid, now, now);
+      return { replacedBy };
+    });
+    if (outcome) await this.load();
+    return outcome;
+  }
+
+  async list(): Promise<SigningKeyInfo[]> {
+    const now = this.clock.now();
+    const rows = await listAllSigningKeys(this.db);
+    const signing = rows.find((row) => row.retired_at === null || Number(row.retired_at) > now)?.kid;
+    return rows.map((row) => {
+      const retiredAt = row.retired_at === null ? null : Number(row.retired_at);
+      const status = row.kid === signing ? 'signing' : retiredAt === null || retiredAt > now ? 'verifying' : 'retired';
+      return { kid: row.kid, alg: row.alg, createdAt: Number(row.created_at), status, retiredAt };
+    });
+  }
+
+  async jwks(): Promise<{ keys: JWK[] }> {
+    const stale = this.reloadIfStale(this.clock.now());
+    if (stale) await stale;
     return { keys: [...this.publicKeys.values()].map(({ jwk }) => jwk) };
   }
 
@@ -85,6 +177,8 @@ export class SigningKeys {
   /** `verifyJwt`'s checks with aud `latch`, then typ `access` and its claims; verified tokens are cached. */
   async verifyAccessToken(token: string): Promise<AccessClaims> {
     const nowMs = this.clock.now();
+    const stale = this.reloadIfStale(nowMs);
+    if (stale) await stale;
     const hit = this.verified.get(token);
     if (hit) {
       if (hit.exp * 1000 <= nowMs) throw new AppError('auth/token-expired', 'Access token has expired');
@@ -114,7 +208,10 @@ export class SigningKeys {
   }
 
   async verifyMcpAccessToken(token: string): Promise<JWTPayload & { sub: string; gid: string; scope: string; client_id: string; exp: number }> {
-    const payload = await this.verifyJwt(token, `${this.issuer}/mcp`, this.clock.now());
+    const nowMs = this.clock.now();
+    const stale = this.reloadIfStale(nowMs);
+    if (stale) await stale;
+    const payload = await this.verifyJwt(token, `${this.issuer}/mcp`, nowMs);
     if (payload.typ !== 'mcp+at' || typeof payload.gid !== 'string' || typeof payload.scope !== 'string' || typeof payload.client_id !== 'string') {
       throw new AppError('auth/invalid-token', 'Access token is not valid');
     }
@@ -151,6 +248,8 @@ export class SigningKeys {
    * with jose.
    */
   private async sign(payload: Record<string, unknown>): Promise<string> {
+    const stale = this.reloadIfStale(this.clock.now());
+    if (stale) await stale;
     const { key, header } = this.current!;
     const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
     const signature = this.signer ? await this.signer.sign(key, input) : signHere(key, input);
@@ -170,26 +269,30 @@ export class SigningKeys {
   private async keyFor(kid: string | undefined): Promise<KeyObject> {
     if (!kid) throw new AppError('auth/invalid-token', 'Access token has no key id');
     let entry = this.publicKeys.get(kid);
-    if (!entry && this.clock.now() - this.lastReload > RELOAD_INTERVAL_MS) {
-      await this.load();
+    if (!entry) {
+      const stale = this.reloadIfStale(this.clock.now());
+      if (stale) await stale;
       entry = this.publicKeys.get(kid);
     }
     if (!entry) throw new AppError('auth/invalid-token', 'Access token was signed by an unknown key');
     return entry.key;
   }
 
-  private async createKey(): Promise<void> {
+  /** Inserts a key newer than every other (the newest signs, so two in one millisecond must still order). */
+  private async createKey(now: number, db: Kysely<Database> | Transaction<Database> = this.db): Promise<string> {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
     const kid = randomHex(8);
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
     const privateJwk = await exportJWK(privateKey);
-    await insertSigningKey(this.db, {
+    const newest = (await listAllSigningKeys(db))[0];
+    await insertSigningKey(db, {
       kid,
       alg: ALG,
       public_jwk: JSON.stringify(publicJwk),
       private_jwk_sealed: this.sealer.seal(SEAL_PURPOSE, JSON.stringify(privateJwk)),
-      created_at: this.clock.now(),
+      created_at: Math.max(now, newest ? Number(newest.created_at) + 1 : 0),
       retired_at: null,
     });
+    return kid;
   }
 }
