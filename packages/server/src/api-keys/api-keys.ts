@@ -19,6 +19,23 @@ export interface VerifiedKey {
   scopes: string[] | null;
 }
 
+/**
+ * Whether a key administers the whole server: the secret key without scopes. A secret key with scopes is
+ * the admin caller of /v1/data only, within its scopes (data-and-rls.md §2.5); everywhere else (users,
+ * invitations, settings, tables, audit, MCP) it is refused (403), because an operator who limited a key to
+ * `orders:read` does not expect it to delete users or rewrite the sign-in settings.
+ */
+export function isAdminKey(key: VerifiedKey | undefined): boolean {
+  return key?.type === 'secret' && key.scopes === null;
+}
+
+/** True for the secret key with scopes: known, but not allowed outside /v1/data (403, not 401). */
+export function isScopedSecretKey(key: VerifiedKey | undefined): boolean {
+  return key?.type === 'secret' && key.scopes !== null;
+}
+
+export const SCOPED_KEY_REFUSAL = 'This secret key has scopes, which limit it to /v1/data; administration needs a secret key without scopes or an admin access token';
+
 export interface CreateKeyInput {
   type: ApiKeyType;
   name?: string;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { verifyApiKey, type VerifiedKey } from '../api-keys/api-keys.js';
+import { isAdminKey, isScopedSecretKey, SCOPED_KEY_REFUSAL, verifyApiKey, type VerifiedKey } from '../api-keys/api-keys.js';
 import type { AppContext } from '../context.js';
 import type { UsersTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
@@ -16,7 +16,8 @@ import { familyOf } from './route-family.js';
  * - `key`: a publishable or secret key; a JWT, when sent, is verified and attached (a bad one is a 401,
  *   never a silent downgrade to anonymous)
  * - `user`: a key and a valid access token (the secret key alone does not act as a user, §1.1)
- * - `admin`: the secret key, or a publishable key with an admin-role access token (decisions.md §5)
+ * - `admin`: the secret key without scopes, or any key with an admin-role access token (decisions.md §5;
+ *   a secret key with scopes is limited to /v1/data, api-keys.ts `isAdminKey`)
  */
 export type AuthPolicy = 'none' | 'public' | 'key' | 'user' | 'admin';
 
@@ -72,8 +73,9 @@ async function resolveCaller(ctx: AppContext, request: FastifyRequest, policy: A
   if (policy === 'user' && !request.caller.user) {
     throw new AppError(family === 'users' ? 'user/unauthorized' : 'auth/unauthorized', 'Authorization: Bearer <accessToken> is required');
   }
-  if (policy === 'admin' && key.type !== 'secret') {
+  if (policy === 'admin' && !isAdminKey(key)) {
     if (!request.caller.user) {
+      if (isScopedSecretKey(key)) throw new AppError(family === 'users' ? 'user/forbidden' : 'auth/forbidden', SCOPED_KEY_REFUSAL);
       throw new AppError(family === 'users' ? 'user/unauthorized' : 'auth/unauthorized', 'Admin access needs the secret key or an admin access token');
     }
     if (request.caller.user.role !== 'admin') {

@@ -1,9 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { UsersTable } from '../db/types.js';
+import { isAdminKey, isScopedSecretKey, SCOPED_KEY_REFUSAL } from '../api-keys/api-keys.js';
 import { AppError } from '../errors/app-error.js';
 
 export interface InvitationsCaller {
-  /** The secret key, or an admin-role JWT (decisions.md §5: "the secret key or an admin may invite to any resource"). */
+  /** The secret key without scopes, or an admin-role JWT (decisions.md §5: "the secret key or an admin may invite to any resource"). */
   admin: boolean;
   user?: UsersTable;
 }
@@ -11,7 +12,10 @@ export interface InvitationsCaller {
 /** A22–A24, A27 need a JWT or the secret key; the publishable key alone → 401 auth/unauthorized. */
 export function invitationsCaller(request: FastifyRequest): InvitationsCaller {
   const { key, user } = request.caller;
-  const secretKey = key?.type === 'secret';
-  if (!secretKey && !user) throw new AppError('auth/unauthorized', 'Authorization: Bearer <accessToken> is required');
-  return { admin: secretKey || user?.role === 'admin', user };
+  const adminKey = isAdminKey(key);
+  if (!adminKey && !user) {
+    if (isScopedSecretKey(key)) throw new AppError('auth/forbidden', SCOPED_KEY_REFUSAL);
+    throw new AppError('auth/unauthorized', 'Authorization: Bearer <accessToken> is required');
+  }
+  return { admin: adminKey || user?.role === 'admin', user };
 }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { verifyApiKey } from '../api-keys/api-keys.js';
+import { isScopedSecretKey, verifyApiKey } from '../api-keys/api-keys.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors/app-error.js';
 import { findUserById } from '../users/queries.js';
@@ -25,6 +25,8 @@ export async function authenticateMcp(ctx: AppContext, request: FastifyRequest):
   if (/^(sk|pk)_/.test(token)) {
     const key = await verifyApiKey(ctx, token);
     if (key.type !== 'secret') throw new AppError('auth/invalid-token', 'Only the secret key or an MCP access token is accepted here');
+    // MCP gives the secret key every tool (`*:*`): a key its operator limited to some tables is not that key.
+    if (isScopedSecretKey(key)) throw new AppError('auth/forbidden', 'This secret key has scopes, which limit it to /v1/data; MCP needs a secret key without scopes or an MCP access token');
     return { kind: 'secret-key', scopes: ['*:*'], keyId: key.id };
   }
   const claims = await ctx.keys.verifyMcpAccessToken(token);

@@ -1,12 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { UsersTable } from '../db/types.js';
+import { isAdminKey, isScopedSecretKey, SCOPED_KEY_REFUSAL } from '../api-keys/api-keys.js';
 import { AppError } from '../errors/app-error.js';
 
 /** Who the caller is relative to a `/v1/users` target (auth-api.md §1.1, §9). */
 export type Access = 'admin' | 'self' | 'other';
 
 export interface UsersCaller {
-  /** The secret key, or a publishable key with an admin-role JWT (decisions.md §5). */
+  /** The secret key without scopes, or any key with an admin-role JWT (decisions.md §5). */
   admin: boolean;
   /** The signed-in user, when a JWT was sent. */
   user?: UsersTable;
@@ -19,9 +20,12 @@ export interface UsersCaller {
  */
 export function usersCaller(request: FastifyRequest): UsersCaller {
   const { key, user } = request.caller;
-  const secretKey = key?.type === 'secret';
-  if (!secretKey && !user) throw new AppError('user/unauthorized', 'Authorization: Bearer <accessToken> or the secret key is required');
-  return { admin: secretKey || user?.role === 'admin', user };
+  const adminKey = isAdminKey(key);
+  if (!adminKey && !user) {
+    if (isScopedSecretKey(key)) throw new AppError('user/forbidden', SCOPED_KEY_REFUSAL);
+    throw new AppError('user/unauthorized', 'Authorization: Bearer <accessToken> or the secret key is required');
+  }
+  return { admin: adminKey || user?.role === 'admin', user };
 }
 
 export function accessTo(caller: UsersCaller, userId: string): Access {
