@@ -33,6 +33,11 @@ function referenceFor(caseName, target) {
   return undefined;
 }
 
+function verdictText(check) {
+  if (check.verdict === 'unsure') return `unsure: the reference moved ${Math.round(check.referenceSpread * 100)} % between rounds (machine too noisy to judge)`;
+  return check.pass ? 'met' : '**missed**';
+}
+
 export function renderReport({ run, rounds }) {
   const lines = [];
   lines.push('# Latch benchmark results', '');
@@ -55,7 +60,7 @@ export function renderReport({ run, rounds }) {
   const checks = targetChecks(rounds);
   if (checks.length > 0) {
     lines.push('## Targets', '', '| check | measured | target | |', '| --- | --- | --- | --- |');
-    for (const c of checks) lines.push(`| ${c.label} | ${c.measured} | ${c.target} | ${c.pass ? 'met' : '**missed**'} |`);
+    for (const c of checks) lines.push(`| ${c.label} | ${c.measured} | ${c.target} | ${verdictText(c)} |`);
     lines.push('');
   }
 

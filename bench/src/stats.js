@@ -57,19 +57,20 @@ export function targetChecks(rounds) {
     const signin = get('signin', `latch-${db}`);
     const ceiling = get('signin', 'argon2');
     if (latchMe && floor) {
-      checks.push(ratioCheck(`/me on ${db} vs bare-Fastify floor`, pairedRatio(latchMe, floor), 0.5, '≥ 50 %', percent));
+      checks.push(ratioCheck(`/me on ${db} vs bare-Fastify floor`, pairedRatio(latchMe, floor), 0.5, '≥ 50 %', percent, floor));
     }
     if (latchMe && peer) {
-      checks.push(ratioCheck(`/me on ${db} vs Better Auth session read (${db})`, pairedRatio(latchMe, peer), 3, '≥ 3×', times));
+      checks.push(ratioCheck(`/me on ${db} vs Better Auth session read (${db})`, pairedRatio(latchMe, peer), 3, '≥ 3×', times, peer));
     }
     if (signin && ceiling) {
-      checks.push(ratioCheck(`sign-in on ${db} vs argon2id-only ceiling`, pairedRatio(signin, ceiling), 0.9, '≥ 90 %', percent));
+      checks.push(ratioCheck(`sign-in on ${db} vs argon2id-only ceiling`, pairedRatio(signin, ceiling), 0.9, '≥ 90 %', percent, ceiling));
     }
   }
   const refresh = get('refresh', 'latch-sqlite');
   if (refresh) {
     const rps = medianRound(refresh).rps;
-    checks.push({ label: 'refresh on sqlite', measured: `${Math.round(rps).toLocaleString('en-US')} req/s`, target: '≥ 3,000 req/s', pass: rps >= 3000 });
+    const pass = rps >= 3000;
+    checks.push({ label: 'refresh on sqlite', measured: `${Math.round(rps).toLocaleString('en-US')} req/s`, target: '≥ 3,000 req/s', pass, verdict: pass ? 'met' : 'missed' });
   }
   return checks;
 }
@@ -78,11 +79,27 @@ export function targetChecks(rounds) {
 const percent = (x) => `${(Math.floor(x * 1000) / 10).toFixed(1)} %`;
 const times = (x) => `${(Math.floor(x * 100) / 100).toFixed(2)}×`;
 
-function ratioCheck(label, paired, threshold, target, format) {
+/**
+ * A ratio near its threshold is judged only while the machine held still: when the reference's own
+ * throughput moved by more than this between rounds (a VM's neighbours, a slowed host) and the ratio lies
+ * closer to the threshold than that movement, either side of it says more about the machine than about
+ * the system, so the verdict is `unsure`, never `met`. (A 3-round sign-in run on 2026-12-07 had the
+ * argon2id ceiling fall from 129 to 102 verifies/s and "met" 100.6 %.) A ratio far from its threshold
+ * (30× against 3×) is judged whatever the noise.
+ */
+export const MAX_REFERENCE_SPREAD = 0.1;
+
+function ratioCheck(label, paired, threshold, target, format, reference) {
+  const throughputs = reference.map((r) => r.rps);
+  const spread = Math.max(...throughputs) / Math.min(...throughputs) - 1;
+  const noisy = spread > MAX_REFERENCE_SPREAD && Math.abs(paired.ratio - threshold) / threshold < spread;
+  const verdict = noisy ? 'unsure' : paired.ratio >= threshold ? 'met' : 'missed';
   return {
     label,
     measured: `${format(paired.ratio)} (rounds ${format(paired.min)} – ${format(paired.max)})`,
     target,
-    pass: paired.ratio >= threshold,
+    pass: verdict === 'met',
+    verdict,
+    referenceSpread: spread,
   };
 }
