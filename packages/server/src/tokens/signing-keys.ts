@@ -1,9 +1,9 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
 import { errors as joseErrors, exportJWK, generateKeyPair, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Sealer } from '../crypto/seal.js';
 import { randomHex } from '../crypto/random.js';
-import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
 import { insertSigningKey, listAllSigningKeys, listLiveSigningKeys, retireSigningKey, retireSigningKeysExcept } from './queries.js';
