@@ -75,6 +75,9 @@ describe('targetChecks', () => {
     // Far from the threshold, the same noise changes nothing: 5.5× the peer is above 3× either way.
     const far = targetChecks({ me: { 'latch-sqlite': rounds(600, 650), 'better-auth-sqlite': rounds(100, 130) } })[0];
     assert.equal(far.verdict, 'met');
+    // Every round below the threshold: a miss, however much the ceiling moved.
+    const below = targetChecks({ signin: { 'latch-sqlite': rounds(96, 105, 104), argon2: rounds(134, 122, 136) } })[0];
+    assert.equal(below.verdict, 'missed');
     const steady = targetChecks({ signin: { 'latch-sqlite': rounds(101, 105, 103), argon2: rounds(110, 103, 102) } })[0];
     assert.equal(steady.verdict, 'met');
     assert.equal(steady.pass, true);
