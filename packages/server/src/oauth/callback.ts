@@ -86,7 +86,7 @@ export type BrowserOutcome = { kind: 'redirect'; location: string } | { kind: 'j
 /**
  * A03, opened by the browser coming back from the provider (no API key, auth-api.md §1.3). With an E1
  * state the browser is sent to the app's allow-listed redirect: tokens, `linked=true`, or `error` (and
- * `mfaToken` when a second factor is due). Anything wrong with the state itself is answered here as
+ * `mfaToken` when a second factor is due), each with that `state`. Anything wrong with the state itself is answered here as
  * JSON: without a trusted record there is no target to send the browser to.
  */
 export async function handleBrowserCallback(ctx: AppContext, providerParam: string, query: BrowserCallbackQuery, meta: RequestMeta): Promise<BrowserOutcome> {
@@ -97,6 +97,9 @@ export async function handleBrowserCallback(ctx: AppContext, providerParam: stri
   }
   const record = await consumeState(ctx, provider, query.state);
   const target = new URL(record.redirect);
+  // The app kept the state E1 gave it: a redirect with another (or none) is a flow it did not start —
+  // an attacker's, sent to the victim's browser to sign it into the attacker's account (login CSRF).
+  target.searchParams.set('state', query.state);
   try {
     const settings = await requireUsableProvider(ctx, provider);
     if (query.error) throw codeRejected(`${provider} answered ${query.error.slice(0, 64)}`);

@@ -32,6 +32,29 @@ describe.each(dialects)('OAuth attacks (%s)', (dialect) => {
   }
 
   describe('state', () => {
+    it('login CSRF: every redirect to the app carries the E1 state, so the app can refuse one it did not start', async () => {
+      // The attacker finishes a flow of their own and sends the victim's browser to the app with its
+      // tokens; an app that kept the state it asked E1 for sees a state it never issued (or none).
+      const user = await signUp(world.t);
+      const flows = [
+        { name: 'tokens', token: undefined, link: false, expect: 'accessToken' },
+        { name: 'linked', token: user.accessToken, link: true, expect: 'linked' },
+      ];
+      for (const flow of flows) {
+        world.providers.github.as(uniqueIdentity(`csrf-${flow.name}`));
+        const started = await authorize(world.t, 'github', { token: flow.token, link: flow.link });
+        const back = await followAuthorize(started.body.authorizationUrl);
+        const res = await openCallback(back);
+        const target = new URL(String(res.headers.location));
+        expect([flow.name, target.searchParams.get(flow.expect) !== null, target.searchParams.get('state')]).toEqual([flow.name, true, started.body.state]);
+      }
+      const denied = await authorize(world.t, 'github');
+      const refused = await world.t.request('GET', `/v1/auth/github/callback?state=${denied.body.state}&error=access_denied`, { key: null });
+      const target = new URL(String(refused.headers.location));
+      expect(target.searchParams.get('error')).toBe('auth/invalid-oauth-code');
+      expect(target.searchParams.get('state')).toBe(denied.body.state);
+    });
+
     it('missing → 400 auth/invalid-state, nothing followed', async () => {
       expectRefusedWithoutRedirect(await world.t.request('GET', '/v1/auth/google/callback?code=abc', { key: null }), 'auth/invalid-state');
     });
