@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { sql } from 'kysely';
@@ -62,6 +63,26 @@ describe.each(dialects)('connectDatabase(%s)', (dialect) => {
     } finally {
       await handle.close();
       await database.drop();
+    }
+  });
+});
+
+describe('PostgreSQL that does not answer', () => {
+  it('fails a query after the connect timeout instead of holding it until the OS gives up', async () => {
+    // Accepts the TCP connection and never speaks: a host behind a dead route looks like this to pg.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const { port } = silent.address() as { port: number };
+    const handle = connectDatabase(`postgres://latch@127.0.0.1:${port}/latch`, { connectTimeoutMs: 300 });
+    try {
+      const started = Date.now();
+      await expect(sql`select 1`.execute(handle.db)).rejects.toThrow(/timeout/i);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await handle.close().catch(() => {});
+      await new Promise((done) => silent.close(done));
     }
   });
 });

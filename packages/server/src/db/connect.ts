@@ -26,6 +26,8 @@ export interface DatabaseHandle {
 
 export interface ConnectOptions {
   poolSize?: number;
+  /** PostgreSQL: how long a query waits for a connection (a free one of the pool, or a new one). */
+  connectTimeoutMs?: number;
   /** SQLite files only: checkpoint the WAL from a worker thread instead of inside commits (the server). */
   backgroundCheckpoint?: boolean;
   onCheckpointError?: (message: string) => void;
@@ -34,6 +36,14 @@ export interface ConnectOptions {
 // The serving connection still checkpoints by itself past this many WAL pages (~40 MiB), in case the
 // worker cannot keep up or is gone.
 const SAFETY_NET_WAL_PAGES = 10_000;
+
+/**
+ * A PostgreSQL that does not answer (its host down, a route dropping packets) must fail requests, not hold
+ * them: with pg's default (no limit) every request queued behind the pool until the operating system gave
+ * up on the TCP handshake, minutes later. Past this a request answers 500 `common/internal-error` and
+ * /health says `degraded`. Ten seconds also bounds the wait for a free connection under overload.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 // Rate-limit counters: one short statement each, so a few connections serve thousands per second.
 const STORE_POOL_SIZE = 4;
@@ -48,13 +58,14 @@ const pgTypes = {
 
 export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
   if (url.startsWith('file:')) return connectSqlite(url.slice('file:'.length), options);
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes as never });
+  const timeouts = { connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, keepAlive: true };
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes as never, ...timeouts });
   // An idle client error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   pool.on('connect', (client) => nameHotStatements(client as never));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // Connections open on first use: a deployment whose limits live in Redis or memory never opens one.
-  const storePool = new pg.Pool({ connectionString: url, max: STORE_POOL_SIZE, types: pgTypes as never });
+  const storePool = new pg.Pool({ connectionString: url, max: STORE_POOL_SIZE, types: pgTypes as never, ...timeouts });
   storePool.on('error', () => {});
   return {
     db,
