@@ -50,7 +50,15 @@ export async function openContext(config: Config, options: OpenOptions = {}): Pr
     if (options.migrate ?? config.autoMigrate) await migrateToLatest(handle.db);
     const secret = config.secret ?? readOrCreateSecret(config.dataDir);
     const sealer = new Sealer(secret);
-    const keys = new SigningKeys(handle.db, sealer, clock, config.publicUrl, config.accessTokenTtl, Math.max(config.accessTokenTtl, MCP_ACCESS_TTL_SECONDS));
+    const keys = new SigningKeys({
+      db: handle.db,
+      sealer,
+      clock,
+      issuer: config.publicUrl,
+      ttlSeconds: config.accessTokenTtl,
+      longestTtlSeconds: Math.max(config.accessTokenTtl, MCP_ACCESS_TTL_SECONDS),
+      onReloadFailure: (error) => log.warn({ err: error }, 'could not re-read the signing keys; the ones held stay in use'),
+    });
     await keys.load();
     if (options.serving) {
       keys.signOffThread((message) => log.warn({ error: message }, 'signer thread failed; signing on the event loop'));

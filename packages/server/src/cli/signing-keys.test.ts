@@ -6,7 +6,7 @@ import { ManualClock } from '../../test/helpers/clock.js';
 import { signIn, signUp } from '../../test/helpers/factories.js';
 import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
 import { cliDatabase, runCli, type CliDatabase } from '../../test/setup/cli-harness.js';
-import { RELOAD_INTERVAL_MS } from '../tokens/signing-keys.js';
+import { PUBLISH_AHEAD_MS, RELOAD_INTERVAL_MS } from '../tokens/signing-keys.js';
 
 const kidOf = (token: string) => decodeProtectedHeader(token).kid as string;
 
@@ -30,36 +30,36 @@ const jwksKids = async (t: TestApp) => ((await t.request('GET', '/.well-known/jw
 const afterReload = (t: TestApp) => t.clock.advance(RELOAD_INTERVAL_MS + 1_000);
 
 describe.each(dialects)('latch signing-keys (%s)', (dialect) => {
-  it('rotate: the running server signs with the new key within the reload interval; the old key verifies until its tokens have expired, then leaves the JWKS', async () => {
+  it('rotate: the new key is published at once and signs 10 s later; the old key verifies until its tokens have expired, then leaves the JWKS', async () => {
     await withWorld(dialect, async ({ t, run }) => {
       const user = await signUp(t);
       const oldKid = kidOf(user.accessToken);
       const rotated = await run('rotate');
       expect(rotated.code).toBe(0);
-      const newKid = /^New signing key ([0-9a-f]+);/.exec(rotated.out[0])?.[1];
-      expect(newKid).toBeDefined();
+      const [, newKid, signsFrom, until] = /^New signing key ([0-9a-f]+): published now, signs from (\S+); the key it replaces verifies until (\S+)\.$/.exec(rotated.out[0]) ?? [];
       expect(newKid).not.toBe(oldKid);
+      expect(Date.parse(signsFrom) - Date.now()).toBeGreaterThan(PUBLISH_AHEAD_MS - 5_000);
+      // The longest token lifetime (1 h) and a minute's grace after the new key starts signing.
+      expect(Date.parse(until) - Date.parse(signsFrom)).toBe(3_660_000);
 
+      // Re-read: the new key is in the JWKS before any token names it; the old one still signs.
       afterReload(t);
-      const again = await signIn(t, user.email, user.password);
-      expect(kidOf(again.body.accessToken)).toBe(newKid);
-      expect((await t.request('GET', '/v1/auth/me', { token: user.accessToken })).status).toBe(200);
       expect(await jwksKids(t)).toEqual(expect.arrayContaining([oldKid, newKid]));
+      expect(kidOf((await signIn(t, user.email, user.password)).body.accessToken)).toBe(oldKid);
 
+      t.clock.advance(Date.parse(signsFrom) - t.clock.now() + RELOAD_INTERVAL_MS + 1_000);
+      expect(kidOf((await signIn(t, user.email, user.password)).body.accessToken)).toBe(newKid);
+      expect((await t.request('GET', '/v1/auth/me', { token: user.accessToken })).status).toBe(200);
       const listed = await run('list');
-      expect(listed.out[0]).toBe('kid\talg\tcreated\tstatus\tretires');
-      expect(listed.out.find((line) => line.startsWith(`${newKid}\t`))).toMatch(/\tES256\t.*\tsigning\t-$/);
-      const oldLine = listed.out.find((line) => line.startsWith(`${oldKid}\t`))!;
-      expect(oldLine).toMatch(/\tverifying\t\d{4}-/);
-      // It retires after the longest token lifetime (1 h) and a minute's grace, not before.
-      const retiresAt = Date.parse(oldLine.split('\t')[4]);
-      expect(retiresAt - Date.now()).toBeGreaterThan(3600_000);
-      expect(retiresAt - Date.now()).toBeLessThanOrEqual(3660_000);
+      expect(listed.out[0]).toBe('kid\talg\tcreated\tstatus\tsigns from\tverifies until');
+      expect(listed.out.find((line) => line.startsWith(`${newKid}\t`))).toMatch(/\tES256\t.*\t(next|signing)\t.*\t-$/);
+      expect(listed.out.find((line) => line.startsWith(`${oldKid}\t`))).toMatch(/\t(signing|verifying)\t/);
+      expect((await t.ctx.keys.list()).find((key) => key.kid === oldKid)).toMatchObject({ status: 'verifying', verifiesUntil: Date.parse(until) });
 
-      t.clock.advance(retiresAt - t.clock.now() + RELOAD_INTERVAL_MS + 1_000);
+      t.clock.advance(Date.parse(until) - t.clock.now() + RELOAD_INTERVAL_MS + 1_000);
       expect(await jwksKids(t)).toEqual([newKid]);
       // The CLI reads the wall clock; the server's own view, an hour on, calls the key retired.
-      expect((await t.ctx.keys.list()).find((key) => key.kid === oldKid)).toMatchObject({ status: 'retired', retiredAt: retiresAt });
+      expect((await t.ctx.keys.list()).find((key) => key.kid === oldKid)).toMatchObject({ status: 'retired' });
     });
   });
 
@@ -71,7 +71,7 @@ describe.each(dialects)('latch signing-keys (%s)', (dialect) => {
 
       const retired = await run('retire', oldKid);
       expect(retired.code).toBe(0);
-      const newKid = /new signing key ([0-9a-f]+)\./.exec(retired.out[0])?.[1];
+      const newKid = /new signing key ([0-9a-f]+), signing now/.exec(retired.out[0])?.[1];
       expect(newKid).toBeDefined();
 
       afterReload(t);
@@ -91,16 +91,22 @@ describe.each(dialects)('latch signing-keys (%s)', (dialect) => {
     });
   });
 
-  it('retiring a key that only verifies leaves the signing key in place', async () => {
+  it('retiring a key that only verifies, or one not signing yet, leaves the signing key in place', async () => {
     await withWorld(dialect, async ({ t, run }) => {
       const user = await signUp(t);
       const oldKid = kidOf(user.accessToken);
-      await run('rotate');
-      afterReload(t);
-      const signingKid = kidOf((await signIn(t, user.email, user.password)).body.accessToken);
-      const retired = await run('retire', oldKid);
-      expect(retired.out[0]).toMatch(/^Retired [0-9a-f]+: tokens it signed are refused \(running servers follow within 5 s\)\.$/);
-      afterReload(t);
+      // A rotation called off: the key that would sign in 10 s is retired from the shell; nothing else moves.
+      const [, pendingKid] = /^New signing key ([0-9a-f]+):/.exec((await run('rotate')).out[0]) ?? [];
+      const retired = await run('retire', pendingKid);
+      expect(retired.out[0]).toBe(`Retired ${pendingKid}: tokens it signed are refused (running servers follow within 5 s).`);
+      t.clock.advance(PUBLISH_AHEAD_MS + RELOAD_INTERVAL_MS + 1_000);
+      expect(kidOf((await signIn(t, user.email, user.password)).body.accessToken)).toBe(oldKid);
+      expect(await jwksKids(t)).toEqual([oldKid]);
+
+      // Rotated for real, then the old key (verifying only) retired, in the server's own time.
+      const { kid: signingKid, signsFrom } = await t.ctx.keys.rotate();
+      t.clock.advance(signsFrom - t.clock.now() + 1);
+      expect(await t.ctx.keys.retire(oldKid)).toEqual({});
       expect((await t.request('GET', '/v1/auth/me', { token: user.accessToken })).status).toBe(401);
       expect(kidOf((await signIn(t, user.email, user.password)).body.accessToken)).toBe(signingKid);
       expect(await jwksKids(t)).toEqual([signingKid]);

@@ -17,22 +17,22 @@ export async function runSigningKeys(config: Config, args: string[], io: Output)
   try {
     const { keys } = opened.ctx;
     if (action === 'list') {
-      io.out(['kid', 'alg', 'created', 'status', 'retires'].join('\t'));
+      io.out(['kid', 'alg', 'created', 'status', 'signs from', 'verifies until'].join('\t'));
       for (const key of await keys.list()) {
-        io.out([key.kid, key.alg, iso(key.createdAt), key.status, key.retiredAt === null ? '-' : iso(key.retiredAt)].join('\t'));
+        io.out([key.kid, key.alg, iso(key.createdAt), key.status, iso(key.signsFrom), key.verifiesUntil === null ? '-' : iso(key.verifiesUntil)].join('\t'));
       }
       return 0;
     }
     if (action === 'rotate') {
-      const { kid, previousRetireAt } = await keys.rotate();
-      io.out(`New signing key ${kid}; ${FOLLOW}. Older keys verify until ${iso(previousRetireAt)}, then retire.`);
+      const { kid, signsFrom, previousVerifyUntil } = await keys.rotate();
+      io.out(`New signing key ${kid}: published now, signs from ${iso(signsFrom)}; the key it replaces verifies until ${iso(previousVerifyUntil)}.`);
       return 0;
     }
     const outcome = await keys.retire(target!);
     if (!outcome) throw new CliError(`signing-keys retire: no live key with kid "${target}"`);
     io.out(
       `Retired ${target}: tokens it signed are refused (${FOLLOW})` +
-        (outcome.replacedBy ? `; new signing key ${outcome.replacedBy}. Users signed in with the old key must sign in again or refresh.` : '.'),
+        (outcome.replacedBy ? `; new signing key ${outcome.replacedBy}, signing now (apps holding an old token get 401 and refresh).` : '.'),
     );
     return 0;
   } finally {

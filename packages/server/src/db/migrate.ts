@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005_users_orgs.js';
 import * as m0006 from './migrations/0006_data_tables.js';
 import * as m0007 from './migrations/0007_mcp_oauth.js';
 import * as m0008 from './migrations/0008_refresh_generations.js';
+import * as m0009 from './migrations/0009_signing_key_activation.js';
 
 /** Numbered migrations, listed by hand: works the same from src/ (tests) and dist/ (CLI). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006_data_tables': m0006,
   '0007_mcp_oauth': m0007,
   '0008_refresh_generations': m0008,
+  '0009_signing_key_activation': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

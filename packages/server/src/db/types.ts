@@ -81,6 +81,8 @@ export interface SigningKeysTable {
   public_jwk: string;
   private_jwk_sealed: string;
   created_at: number;
+  /** When it starts signing; null = at `created_at`. */
+  activates_at: number | null;
   retired_at: number | null;
 }
 

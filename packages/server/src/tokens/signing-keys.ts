@@ -1,26 +1,27 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { errors as joseErrors, exportJWK, generateKeyPair, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Sealer } from '../crypto/seal.js';
 import { randomHex } from '../crypto/random.js';
-import type { Database } from '../db/types.js';
+import type { Database, SigningKeysTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
-import { insertSigningKey, listAllSigningKeys, listLiveSigningKeys, retireSigningKey, retireSigningKeysExcept } from './queries.js';
+import { keySchedule, RETIREMENT_GRACE_MS, type KeyState } from './key-schedule.js';
+import { insertSigningKey, listSigningKeys, retireSigningKey } from './queries.js';
 import { SignerThread, signHere } from './signer-thread.js';
 
 export const AUDIENCE = 'latch';
 const ALG = 'ES256';
 const SEAL_PURPOSE = 'signing-key';
 /**
- * Every instance re-reads the keys at most this long after its last read (sooner on an unknown kid, which
- * may be a key another instance just started signing with), so a rotation or a retirement made elsewhere
- * (the CLI, another instance) is followed within this bound.
+ * Every instance re-reads the keys at most this long after its last read, so a rotation or a retirement
+ * made elsewhere (the CLI, another instance) is followed within this bound.
  */
 export const RELOAD_INTERVAL_MS = 5_000;
-/** After the longest token lifetime, before a rotated-out key stops verifying: instances that have not yet
- * re-read the table sign with it for up to RELOAD_INTERVAL_MS more, and their clocks differ a little. */
-const RETIREMENT_GRACE_MS = 60_000;
+/** An unknown kid (a key another instance just put in place of a leaked one) re-reads at most this often. */
+const UNKNOWN_KID_RELOAD_MS = 1_000;
+/** A rotated-in key is published this long before it signs: every instance has re-read the keys by then. */
+export const PUBLISH_AHEAD_MS = 2 * RELOAD_INTERVAL_MS;
 const VERIFIED_CACHE_MAX = 20_000;
 
 export interface AccessClaims extends JWTPayload {
@@ -33,13 +34,22 @@ export interface AccessClaims extends JWTPayload {
   iat: number;
 }
 
-export interface SigningKeyInfo {
-  kid: string;
+export interface SigningKeyInfo extends KeyState {
   alg: string;
   createdAt: number;
-  /** `signing`: the newest live key; `verifying`: still accepted (until `retiredAt` if set); `retired`. */
-  status: 'signing' | 'verifying' | 'retired';
-  retiredAt: number | null;
+}
+
+export interface SigningKeysOptions {
+  db: Kysely<Database>;
+  sealer: Sealer;
+  clock: Clock;
+  issuer: string;
+  /** App access tokens' lifetime. */
+  ttlSeconds: number;
+  /** The longest lifetime of any token these keys sign (app and MCP access tokens). */
+  longestTtlSeconds?: number;
+  /** A re-read that failed (the keys already held stay in use). */
+  onReloadFailure?: (error: unknown) => void;
 }
 
 export interface AccessTokenInput {
@@ -62,52 +72,73 @@ export class SigningKeys {
   // Verifying ES256 is the hot path's largest cost; a token that verified once stays valid until exp.
   private verified = new Map<string, AccessClaims>();
 
-  /** `longestTtlSeconds`: the longest lifetime of any token these keys sign (app and MCP access tokens). */
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly sealer: Sealer,
-    private readonly clock: Clock,
-    private readonly issuer: string,
-    private readonly ttlSeconds: number,
-    private readonly longestTtlSeconds = ttlSeconds,
-  ) {}
+  private readonly db: Kysely<Database>;
+  private readonly sealer: Sealer;
+  private readonly clock: Clock;
+  private readonly issuer: string;
+  private readonly ttlSeconds: number;
+  private readonly longestTtlMs: number;
+  private readonly onReloadFailure: (error: unknown) => void;
 
-  /** Reads the live keys; the newest signs. With none (first start, or all retired) one is created. */
+  constructor(options: SigningKeysOptions) {
+    this.db = options.db;
+    this.sealer = options.sealer;
+    this.clock = options.clock;
+    this.issuer = options.issuer;
+    this.ttlSeconds = options.ttlSeconds;
+    this.longestTtlMs = (options.longestTtlSeconds ?? options.ttlSeconds) * 1000;
+    this.onReloadFailure = options.onReloadFailure ?? (() => {});
+  }
+
+  /**
+   * Reads every key and works out which signs and which verify (key-schedule.ts); with no signing key (first
+   * start, or the signing one retired) one is made. Everything is built before anything is replaced, so a
+   * read that fails half-way leaves the keys held as they were.
+   */
   async load(): Promise<void> {
     const now = this.clock.now();
-    let rows = await listLiveSigningKeys(this.db, now);
-    if (rows.length === 0) {
-      await this.createKey(now);
-      rows = await listLiveSigningKeys(this.db, now);
+    let rows = await listSigningKeys(this.db);
+    let schedule = keySchedule(rows, now, this.longestTtlMs);
+    if (!schedule.some((key) => key.status === 'signing')) {
+      await insertSigningKey(this.db, await this.newKeyRow(now, null));
+      rows = await listSigningKeys(this.db);
+      schedule = keySchedule(rows, now, this.longestTtlMs);
     }
+    const byKid = new Map(rows.map((row) => [row.kid, row]));
     const publicKeys = new Map<string, { key: KeyObject; jwk: JWK }>();
-    for (const row of rows) {
-      const known = this.publicKeys.get(row.kid);
-      const jwk = known?.jwk ?? (JSON.parse(row.public_jwk) as JWK);
-      publicKeys.set(row.kid, known ?? { key: createPublicKey({ key: jwk as never, format: 'jwk' }), jwk });
+    let signing: string | undefined;
+    for (const state of schedule) {
+      if (state.status === 'retired') continue;
+      if (state.status === 'signing') signing = state.kid;
+      const known = this.publicKeys.get(state.kid);
+      const jwk = known?.jwk ?? (JSON.parse(byKid.get(state.kid)!.public_jwk) as JWK);
+      publicKeys.set(state.kid, known ?? { key: createPublicKey({ key: jwk as never, format: 'jwk' }), jwk });
+    }
+    if (!signing) throw new Error('no signing key after creating one');
+    let current = this.current;
+    if (current?.kid !== signing) {
+      const privateJwk = JSON.parse(this.sealer.open(SEAL_PURPOSE, byKid.get(signing)!.private_jwk_sealed)) as JWK;
+      const header = Buffer.from(JSON.stringify({ alg: ALG, kid: signing, typ: 'JWT' })).toString('base64url');
+      current = { kid: signing, key: createPrivateKey({ key: privateJwk as never, format: 'jwk' }), header };
     }
     // Tokens a key signed must not outlive its retirement in the cache of verified tokens.
     if ([...this.publicKeys.keys()].some((kid) => !publicKeys.has(kid))) this.verified.clear();
     this.publicKeys = publicKeys;
-    const newest = rows[0];
-    if (this.current?.kid !== newest.kid) {
-      const privateJwk = JSON.parse(this.sealer.open(SEAL_PURPOSE, newest.private_jwk_sealed)) as JWK;
-      const header = Buffer.from(JSON.stringify({ alg: ALG, kid: newest.kid, typ: 'JWT' })).toString('base64url');
-      this.current = { kid: newest.kid, key: createPrivateKey({ key: privateJwk as never, format: 'jwk' }), header };
-    }
+    this.current = current;
     this.lastReload = now;
   }
 
   /**
-   * Undefined while the last read is younger than RELOAD_INTERVAL_MS (the hot path: one comparison, no
-   * await); otherwise one shared re-read. A read that fails keeps the keys already held and is tried
-   * again an interval later: a database hiccup does not stop verification.
+   * Undefined while the last read is younger than `interval` (the hot path: one comparison, no await);
+   * otherwise one shared re-read. A read that fails keeps the keys already held, is reported, and is
+   * tried again an interval later: a database hiccup does not stop verification.
    */
-  private reloadIfStale(now: number): Promise<void> | undefined {
-    if (now - this.lastReload < RELOAD_INTERVAL_MS) return undefined;
+  private reloadIfStale(now: number, interval = RELOAD_INTERVAL_MS): Promise<void> | undefined {
+    if (now - this.lastReload < interval) return undefined;
     this.reloading ??= this.load()
-      .catch(() => {
+      .catch((error) => {
         this.lastReload = now;
+        this.onReloadFailure(error);
       })
       .finally(() => {
         this.reloading = undefined;
@@ -116,49 +147,51 @@ export class SigningKeys {
   }
 
   /**
-   * A new key signs from now on (on other instances within RELOAD_INTERVAL_MS); every older key still
-   * verifies until the longest-lived token it may have signed has expired, then retires by itself.
+   * A new key, published now, signs from PUBLISH_AHEAD_MS on; the keys before it verify until the longest
+   * token they can have signed has expired (key-schedule.ts). One insert: two rotations at once just make
+   * two keys, which every instance orders alike.
    */
-  async rotate(): Promise<{ kid: string; previousRetireAt: number }> {
+  async rotate(): Promise<{ kid: string; signsFrom: number; previousVerifyUntil: number }> {
     const now = this.clock.now();
-    const previousRetireAt = now + this.longestTtlSeconds * 1000 + RETIREMENT_GRACE_MS;
-    const kid = await this.db.transaction().execute(async (trx) => {
-      const created = await this.createKey(now, trx);
-      await retireSigningKeysExcept(trx, created, previousRetireAt);
-      return created;
-    });
+    const row = await this.newKeyRow(now, now + PUBLISH_AHEAD_MS);
+    await insertSigningKey(this.db, row);
     await this.load();
-    return { kid, previousRetireAt };
+    const signsFrom = row.activates_at!;
+    return { kid: row.kid, signsFrom, previousVerifyUntil: signsFrom + this.longestTtlMs + RETIREMENT_GRACE_MS };
   }
 
   /**
-   * For a key that leaked: it stops verifying now (every instance within RELOAD_INTERVAL_MS), so every
-   * token it signed fails; if it was the signing key, a new one takes over in the same transaction.
-   * Undefined when no live key has that kid.
+   * For a key that leaked: it stops verifying now (every instance within RELOAD_INTERVAL_MS, an instance
+   * meeting a token of its replacement sooner), so every token it signed fails; if it was signing, a new
+   * key signs at once, in the same transaction. Undefined when no live key has that kid.
    */
   async retire(kid: string): Promise<{ replacedBy?: string } | undefined> {
     const now = this.clock.now();
+    const replacement = await this.newKeyRow(now, null);
     const outcome = await this.db.transaction().execute(async (trx) => {
-      const live = await listLiveSigningKeys(trx, now);
-      if (!live.some((row) => row.kid === kid)) return undefined;
-      const replacedBy = live[0].kid === kid ? await this.createKey(now, trx) : undefined;
-      await retireSigningKey(trx, kid, now, now);
-      return { replacedBy };
+      // The write comes first: on SQLite a transaction that has read cannot take the write lock once another
+      // connection has committed ("database is locked" at once); one that starts by writing waits its turn.
+      if (!(await retireSigningKey(trx, kid, now))) return undefined;
+      const rows = await listSigningKeys(trx);
+      const before = keySchedule(rows.map((row) => (row.kid === kid ? { ...row, retired_at: null } : row)), now, this.longestTtlMs);
+      const status = before.find((key) => key.kid === kid)?.status;
+      if (status === 'retired') return undefined;
+      if (status !== 'signing') return {};
+      await insertSigningKey(trx, replacement);
+      return { replacedBy: replacement.kid };
     });
     if (outcome) await this.load();
     return outcome;
   }
 
   async list(): Promise<SigningKeyInfo[]> {
-    const now = this.clock.now();
-    const rows = await listAllSigningKeys(this.db);
-    const signing = rows.find((row) => row.retired_at === null || Number(row.retired_at) > now)?.kid;
-    return rows.map((row) => {
-      const retiredAt = row.retired_at === null ? null : Number(row.retired_at);
-      const status = row.kid === signing ? 'signing' : retiredAt === null || retiredAt > now ? 'verifying' : 'retired';
-      return { kid: row.kid, alg: row.alg, createdAt: Number(row.created_at), status, retiredAt };
-    });
+    const rows = await listSigningKeys(this.db);
+    const byKid = new Map(rows.map((row) => [row.kid, row]));
+    return keySchedule(rows, this.clock.now(), this.longestTtlMs)
+      .map((state) => ({ ...state, alg: byKid.get(state.kid)!.alg, createdAt: Number(byKid.get(state.kid)!.created_at) }))
+      .reverse();
   }
+
 
   async jwks(): Promise<{ keys: JWK[] }> {
     const stale = this.reloadIfStale(this.clock.now());
@@ -270,7 +303,7 @@ export class SigningKeys {
     if (!kid) throw new AppError('auth/invalid-token', 'Access token has no key id');
     let entry = this.publicKeys.get(kid);
     if (!entry) {
-      const stale = this.reloadIfStale(this.clock.now());
+      const stale = this.reloadIfStale(this.clock.now(), UNKNOWN_KID_RELOAD_MS);
       if (stale) await stale;
       entry = this.publicKeys.get(kid);
     }
@@ -278,21 +311,20 @@ export class SigningKeys {
     return entry.key;
   }
 
-  /** Inserts a key newer than every other (the newest signs, so two in one millisecond must still order). */
-  private async createKey(now: number, db: Kysely<Database> | Transaction<Database> = this.db): Promise<string> {
+  /** A fresh ES256 key pair as a row (made before any transaction: generating it awaits). */
+  private async newKeyRow(now: number, activatesAt: number | null): Promise<SigningKeysTable> {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
     const kid = randomHex(8);
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
-    const privateJwk = await exportJWK(privateKey);
-    const newest = (await listAllSigningKeys(db))[0];
-    await insertSigningKey(db, {
+    return {
       kid,
       alg: ALG,
       public_jwk: JSON.stringify(publicJwk),
-      private_jwk_sealed: this.sealer.seal(SEAL_PURPOSE, JSON.stringify(privateJwk)),
-      created_at: Math.max(now, newest ? Number(newest.created_at) + 1 : 0),
+      private_jwk_sealed: this.sealer.seal(SEAL_PURPOSE, JSON.stringify(await exportJWK(privateKey))),
+      created_at: now,
+      activates_at: activatesAt,
       retired_at: null,
-    });
-    return kid;
+    };
   }
+
 }

@@ -1,0 +1,137 @@
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { dialects, type DialectName } from '../../test/helpers/databases.js';
+import { ManualClock } from '../../test/helpers/clock.js';
+import { signIn, signUp } from '../../test/helpers/factories.js';
+import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
+import { cliDatabase, runCli, type CliDatabase } from '../../test/setup/cli-harness.js';
+import { PUBLISH_AHEAD_MS, RELOAD_INTERVAL_MS } from './signing-keys.js';
+
+const kidOf = (token: string) => decodeProtectedHeader(token).kid as string;
+
+/** Two serving instances (each with its own clock, as two processes) and the CLI, on one database. */
+async function withTwoInstances(
+  dialect: DialectName,
+  test: (w: { db: CliDatabase; a: TestApp; b: TestApp; run: (...argv: string[]) => ReturnType<typeof runCli> }) => Promise<void>,
+  env: { server?: Record<string, string>; cli?: Record<string, string>; sharedClock?: boolean } = {},
+) {
+  const db = await cliDatabase(dialect);
+  await runCli(['migrate'], db.env);
+  const shared = { url: db.url, drop: async () => {} };
+  const start = Date.now();
+  const clockA = new ManualClock(start);
+  const a = await createTestApp(dialect, { database: shared, env: { ...db.env, ...env.server }, clock: clockA });
+  const b = await createTestApp(dialect, { database: shared, env: { ...db.env, ...env.server }, clock: env.sharedClock ? clockA : new ManualClock(start) });
+  try {
+    await test({ db, a, b, run: (...argv) => runCli(['signing-keys', ...argv], { ...db.env, ...env.cli }) });
+  } finally {
+    await a.close();
+    await b.close();
+    await db.drop();
+  }
+}
+
+describe.each(dialects)('signing-key rotation across instances (%s)', (dialect) => {
+  it('an instance meets a token of a key it has not read yet (another instance put it in place of a leaked one): it re-reads at once and accepts it, /v1 and MCP alike', async () => {
+    await withTwoInstances(dialect, async ({ a, b }) => {
+      const user = await signUp(a);
+      a.clock.advance(RELOAD_INTERVAL_MS + 1_000);
+      expect((await a.request('GET', '/.well-known/jwks.json', { key: null })).status).toBe(200); // A has just read
+      expect(await b.ctx.keys.retire(kidOf(user.accessToken))).toMatchObject({ replacedBy: expect.any(String) });
+      const fromB = (await signIn(b, user.email, user.password)).body.accessToken as string;
+      const mcpFromB = await b.ctx.keys.signMcpAccessToken({ userId: user.id, grantId: 'g1', clientId: 'c1', scope: 'docs:read', ttlSeconds: 3600 });
+      a.clock.advance(1_000);
+      const onA = await a.request('GET', '/v1/auth/me', { token: fromB });
+      expect(onA.status, JSON.stringify(onA.body)).toBe(200);
+      await expect(a.ctx.keys.verifyMcpAccessToken(mcpFromB)).resolves.toMatchObject({ sub: user.id, gid: 'g1' });
+      // That re-read also dropped the leaked key.
+      expect((await a.request('GET', '/v1/auth/me', { token: user.accessToken })).status).toBe(401);
+    }, { sharedClock: true });
+  });
+
+  it('after a rotation elsewhere, no instance signs with the new key before every JWKS serves it', async () => {
+    await withTwoInstances(dialect, async ({ a, b }) => {
+      const user = await signUp(a);
+      const oldKid = kidOf(user.accessToken);
+      const { kid: newKid, signsFrom } = await b.ctx.keys.rotate();
+      // B rotated and still signs with the old key; A has not re-read yet.
+      expect(kidOf((await signIn(b, user.email, user.password)).body.accessToken)).toBe(oldKid);
+      a.clock.advance(RELOAD_INTERVAL_MS + 1_000);
+      const jwks = (await a.request('GET', '/.well-known/jwks.json', { key: null })).body;
+      expect((jwks.keys as { kid: string }[]).map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
+      a.clock.advance(signsFrom - a.clock.now());
+      const fromB = (await signIn(b, user.email, user.password)).body.accessToken as string;
+      expect(kidOf(fromB)).toBe(newKid);
+      await expect(jwtVerify(fromB, createLocalJWKSet(jwks), { audience: 'latch', currentDate: new Date(a.clock.now()) })).resolves.toBeTruthy();
+    }, { sharedClock: true });
+  });
+
+  it('two rotations at the same time (two processes): both keys are kept, and every instance signs with the same one', async () => {
+    await withTwoInstances(dialect, async ({ a, b }) => {
+      for (let round = 0; round < 4; round++) {
+        const results = await Promise.allSettled([a.ctx.keys.rotate(), b.ctx.keys.rotate()]);
+        expect(results.map((r) => r.status), JSON.stringify(results)).toEqual(['fulfilled', 'fulfilled']);
+        a.clock.advance(PUBLISH_AHEAD_MS + RELOAD_INTERVAL_MS);
+        const signingA = (await a.ctx.keys.list()).filter((k) => k.status === 'signing').map((k) => k.kid);
+        const signingB = (await b.ctx.keys.list()).filter((k) => k.status === 'signing').map((k) => k.kid);
+        expect(signingA).toHaveLength(1);
+        expect(signingB).toEqual(signingA);
+        const user = await signUp(a);
+        expect(kidOf(user.accessToken)).toBe(signingA[0]);
+        expect(kidOf((await signIn(b, user.email, user.password)).body.accessToken)).toBe(signingA[0]);
+      }
+    }, { sharedClock: true });
+  });
+
+  it('two retirements of the leaked signing key at the same time (two processes): one replaces it, the other finds it gone', async () => {
+    await withTwoInstances(dialect, async ({ a, b }) => {
+      const user = await signUp(a);
+      const leaked = kidOf(user.accessToken);
+      const results = await Promise.all([a.ctx.keys.retire(leaked), b.ctx.keys.retire(leaked)]);
+      expect(results.filter((r) => r?.replacedBy), JSON.stringify(results)).toHaveLength(1);
+      expect(results.filter((r) => r === undefined)).toHaveLength(1);
+      expect((await a.ctx.keys.list()).filter((k) => k.status === 'signing')).toHaveLength(1);
+    }, { sharedClock: true });
+  });
+
+  it('retire KID (the emergency command) succeeds while the server is writing to the SQLite file', async () => {
+    if (dialect !== 'sqlite') return;
+    await withTwoInstances(dialect, async ({ a, run }) => {
+      const user = await signUp(a);
+      const leaked = kidOf(user.accessToken);
+      let done = false;
+      let writes = 0;
+      // The serving process commits now and then (sessions, audit log, rate limits…): here, every 1 ms.
+      const writer = (async () => {
+        while (!done) {
+          await a.ctx.db.updateTable('users').set({ name: `n${writes++}` }).where('id', '=', user.id).execute();
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      })();
+      let outcome: Awaited<ReturnType<typeof run>> | Error;
+      try {
+        outcome = await run('retire', leaked);
+      } catch (error) {
+        outcome = error as Error;
+      } finally {
+        done = true;
+        await writer;
+      }
+      expect(outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : outcome.code).toBe(0);
+    });
+  });
+
+  it("a rotation made from a shell whose LATCH_ACCESS_TOKEN_TTL is the default keeps the old key verifying until the server's 2 h tokens expire", async () => {
+    await withTwoInstances(
+      dialect,
+      async ({ a, run }) => {
+        const user = await signUp(a);
+        expect((await run('rotate')).code).toBe(0);
+        a.clock.advance(90 * 60_000);
+        const res = await a.request('GET', '/v1/auth/me', { token: user.accessToken });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+      },
+      { server: { LATCH_ACCESS_TOKEN_TTL: '7200' } },
+    );
+  });
+});
