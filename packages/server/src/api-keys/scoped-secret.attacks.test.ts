@@ -19,7 +19,7 @@ describe.each(dialects)('a secret key with scopes is not an admin outside /v1/da
     t = await createTestApp(dialect);
     scoped = (await createApiKey(t.ctx, { type: 'secret', name: 'posts reader', scopes: ['posts:read'] })).key;
     victim = await signUp(t);
-    const table = await t.request('POST', '/v1/admin/tables', { key: TEST_SK, body: { tableName: 'posts', schema: { title: { type: 'string' } } } });
+    const table = await t.request('POST', '/v1/admin/tables', { key: TEST_SK, body: { tableName: 'posts', schema: { title: { type: 'string' }, body: { type: 'string' } } } });
     expect(table.status).toBe(201);
   });
   afterAll(async () => {
@@ -66,6 +66,26 @@ describe.each(dialects)('a secret key with scopes is not an admin outside /v1/da
   it('still does what its scopes allow on /v1/data, and nothing else there', async () => {
     expect((await t.request('GET', '/v1/data/posts', { key: scoped })).status).toBe(200);
     expectErrorEnvelope(await t.request('POST', '/v1/data/posts', { key: scoped, body: { title: 'x' } }), 403, 'data/scope-insufficient');
+  });
+
+  it('a key that may update but not read gets back what it wrote, not the rest of the record (nor may a user whose table permission is update-only)', async () => {
+    const secret = await t.request('POST', '/v1/data/posts', { key: TEST_SK, body: { title: 'kept', body: 'TOP-SECRET-VALUE' } });
+    const updater = (await createApiKey(t.ctx, { type: 'secret', scopes: ['posts:update'] })).key;
+    expectErrorEnvelope(await t.request('GET', `/v1/data/posts/${secret.body.id}`, { key: updater }), 403, 'data/scope-insufficient');
+    const empty = await t.request('PATCH', `/v1/data/posts/${secret.body.id}`, { key: updater, body: {} });
+    expect(empty.status).toBe(200);
+    expect(Object.keys(empty.body).sort()).toEqual(['createdAt', 'createdBy', 'id', 'updatedAt']);
+    const renamed = await t.request('PATCH', `/v1/data/posts/${secret.body.id}`, { key: updater, body: { title: 'renamed' } });
+    expect(renamed.body).toMatchObject({ id: secret.body.id, title: 'renamed' });
+    expect(JSON.stringify(renamed.body)).not.toContain('TOP-SECRET-VALUE');
+    // The same for a user whose table lets users update but not read; the secret key still sees it all.
+    expect((await t.request('POST', '/v1/admin/tables', { key: TEST_SK, body: { tableName: 'drops', schema: { title: { type: 'string' }, note: { type: 'string' } }, permissions: { user: { update: true } } } })).status).toBe(201);
+    const drop = await t.request('POST', '/v1/data/drops', { key: TEST_SK, body: { title: 't', note: 'TOP-SECRET-VALUE' } });
+    const byUser = await t.request('PATCH', `/v1/data/drops/${drop.body.id}`, { token: victim.accessToken, body: { title: 'u' } });
+    expect(byUser.status).toBe(200);
+    expect(byUser.body).toMatchObject({ title: 'u' });
+    expect(byUser.body.note).toBeUndefined();
+    expect((await t.request('PATCH', `/v1/data/drops/${drop.body.id}`, { key: TEST_SK, body: {} })).body.note).toBe('TOP-SECRET-VALUE');
   });
 
   it('with an admin access token beside it, the admin user is still an admin; the unscoped secret key still is one', async () => {

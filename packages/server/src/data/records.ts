@@ -3,9 +3,10 @@ import { isUniqueViolation } from '../db/constraint-error.js';
 import type { Db } from '../db/transaction.js';
 import { AppError } from '../errors/app-error.js';
 import { isValidSegment } from '../rls/fields.js';
-import { columnWriteResidue } from '../rls/policy.js';
+import { columnWriteResidue, decideOperation } from '../rls/policy.js';
 import type { Requester } from '../rls/requester.js';
 import { residueHolds } from '../rls/residue.js';
+import { scopeAllows } from '../rls/scopes.js';
 import type { TableDefinition } from '../tables/definition.js';
 import { openTable } from './access.js';
 import { projectRecord } from './project.js';
@@ -123,11 +124,19 @@ export async function readRecord(ctx: DataContext, requester: Requester, tableNa
 }
 
 /** §7.7 partial update: shallow merge, `null` clears, validation of the sent fields and `required`. */
+/**
+ * A caller that may update a record but not read it (a key scoped to `posts:update`, a table whose read
+ * permission does not cover it) gets back the system fields and what it wrote, not the rest of the record.
+ */
+function mayRead(table: TableDefinition, requester: Requester, createdBy: string): boolean {
+  return scopeAllows(requester.scopes, table.name, 'read') && residueHolds(decideOperation(table.policy, requester, 'read'), requester, createdBy);
+}
+
 export async function updateRecord(ctx: DataContext, requester: Requester, tableName: string, id: string, body: unknown): Promise<DataRecord> {
   if (!isPlainObject(body)) throw new AppError('data/validation-error', 'Body must be a JSON object of fields');
   const dialect = storageDialect(ctx.dialect);
   try {
-    const { table, record } = await ctx.db.transaction().execute(async (trx) => {
+    const { table, written, record } = await ctx.db.transaction().execute(async (trx) => {
       const { table, access } = await lockedTable(ctx, trx, requester, tableName, 'update');
       const row = await findRow(trx, table, id, ctx.dialect.rowLocks);
       if (!row) throw new AppError('data/not-found', 'Record not found');
@@ -155,10 +164,11 @@ export async function updateRecord(ctx: DataContext, requester: Requester, table
       const now = ctx.clock.now();
       await updateRow(trx, dialect, table, id, changes, Object.keys(extra).length > 0 ? extra : null, now);
       const stored = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null && v !== undefined));
-      return { table, record: { ...stored, id, createdBy: current.createdBy, createdAt: current.createdAt, updatedAt: new Date(now).toISOString() } as DataRecord };
+      return { table, written: Object.keys(changes), record: { ...stored, id, createdBy: current.createdBy, createdAt: current.createdAt, updatedAt: new Date(now).toISOString() } as DataRecord };
     });
     const { id: rowId, createdBy, createdAt, updatedAt, ...fields } = record;
     const ordered: DataRecord = { id: rowId, createdBy, createdAt, updatedAt, ...fields };
+    if (!mayRead(table, requester, createdBy)) return projectRecord(table, requester, ordered, new Set(written));
     return projectRecord(table, requester, ordered);
   } catch (error) {
     throw duplicateOr(error);
