@@ -168,18 +168,25 @@ export class SigningKeys {
   async retire(kid: string): Promise<{ replacedBy?: string } | undefined> {
     const now = this.clock.now();
     const replacement = await this.newKeyRow(now, null);
-    const outcome = await this.db.transaction().execute(async (trx) => {
-      // The write comes first: on SQLite a transaction that has read cannot take the write lock once another
-      // connection has committed ("database is locked" at once); one that starts by writing waits its turn.
-      if (!(await retireSigningKey(trx, kid, now))) return undefined;
-      const rows = await listSigningKeys(trx);
-      const before = keySchedule(rows.map((row) => (row.kid === kid ? { ...row, retired_at: null } : row)), now, this.longestTtlMs);
-      const status = before.find((key) => key.kid === kid)?.status;
-      if (status === 'retired') return undefined;
-      if (status !== 'signing') return {};
-      await insertSigningKey(trx, replacement);
-      return { replacedBy: replacement.kid };
-    });
+    const notLive = new Error('not live');
+    const outcome = await this.db
+      .transaction()
+      .execute(async (trx) => {
+        // The write comes first: on SQLite a transaction that has read cannot take the write lock once another
+        // connection has committed ("database is locked" at once); one that starts by writing waits its turn.
+        if (!(await retireSigningKey(trx, kid, now))) throw notLive;
+        const rows = await listSigningKeys(trx);
+        const before = keySchedule(rows.map((row) => (row.kid === kid ? { ...row, retired_at: null } : row)), now, this.longestTtlMs);
+        const status = before.find((key) => key.kid === kid)?.status;
+        if (status === 'retired') throw notLive; // already past its window: rolled back, nothing to do
+        if (status !== 'signing') return {};
+        await insertSigningKey(trx, replacement);
+        return { replacedBy: replacement.kid };
+      })
+      .catch((error) => {
+        if (error === notLive) return undefined;
+        throw error;
+      });
     if (outcome) await this.load();
     return outcome;
   }
@@ -191,7 +198,6 @@ export class SigningKeys {
       .map((state) => ({ ...state, alg: byKid.get(state.kid)!.alg, createdAt: Number(byKid.get(state.kid)!.created_at) }))
       .reverse();
   }
-
 
   async jwks(): Promise<{ keys: JWK[] }> {
     const stale = this.reloadIfStale(this.clock.now());
