@@ -17,7 +17,7 @@ const USAGE = `usage: latch <command>
   keys list                               prefix, name, type, created, last used
   keys revoke ID|PREFIX
   signing-keys list                       the ES256 keys behind access tokens: signing, next, verifying, retired
-  signing-keys rotate                     a new key is published, signs 10 s later; older ones verify until their tokens expire
+  signing-keys rotate                     a new key is published, signs ~5 min later; older ones verify until their tokens expire
   signing-keys retire KID                 a leaked key: its tokens are refused now (replaced if signing)
   users create --email E [--role admin|user|guest] [--password P] [--name N]
   users ban|unban ID|EMAIL               suspend (revokes every session) / lift the suspension

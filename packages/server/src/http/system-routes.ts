@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
+import { JWKS_MAX_AGE_SECONDS } from '../tokens/signing-keys.js';
 import { errorResponses } from './schemas.js';
 
 const tags = ['system'];
@@ -40,7 +41,7 @@ export function systemRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         response: { 200: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }), ...errorResponses() },
       },
       handler: async (_request, reply) => {
-        reply.header('cache-control', 'public, max-age=300');
+        reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
         return ctx.keys.jwks();
       },
     });

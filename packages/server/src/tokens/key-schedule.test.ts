@@ -49,6 +49,11 @@ describe('keySchedule', () => {
     expect(keySchedule(rows, 200, HOUR).find((k) => k.kid === 'current')!.verifiesUntil).toBeNull();
   });
 
+  it('a key without an activation time has started, even for a clock behind its creator\'s', () => {
+    expect(statuses([row('only', 1_000)], 990)).toEqual({ only: 'signing' });
+    expect(statuses([row('old', 0), row('fresh', 1_000)], 990)).toEqual({ old: 'verifying', fresh: 'signing' });
+  });
+
   it('keys from before activation times start at their creation', () => {
     expect(statuses([row('a', 0), row('b', 50)], 60)).toEqual({ a: 'verifying', b: 'signing' });
   });

@@ -40,19 +40,22 @@ export function keySchedule(rows: readonly KeyRow[], now: number, longestTtlMs: 
   // A key retired before its turn came (a rotation called off) never signed: it takes no turn.
   const neverSigned = ({ row, start }: (typeof all)[number]) => row.retired_at !== null && Number(row.retired_at) <= start;
   const ordered = all.filter((entry) => !neverSigned(entry));
-  const started = ordered.filter((entry) => entry.start <= now);
+  // A key without an activation time signs from its creation whatever this process's clock says: one a
+  // few seconds behind the creator's must not see the only key as "not yet" (and make another).
+  const hasStarted = (entry: (typeof all)[number]) => entry.row.activates_at === null || entry.start <= now;
+  const started = ordered.filter(hasStarted);
   const latest = started.at(-1);
   const dropped = all.filter(neverSigned).map(({ row, start }) => ({ kid: row.kid, status: 'retired' as const, signsFrom: start, verifiesUntil: Number(row.retired_at) }));
   return [...dropped, ...ordered.map(({ row, start }, i) => {
     const successor = ordered[i + 1];
     const retiredAt = row.retired_at === null ? null : Number(row.retired_at);
-    const supersededUntil = successor && successor.start <= now ? successor.start + longestTtlMs + RETIREMENT_GRACE_MS : null;
+    const supersededUntil = successor && hasStarted(successor) ? successor.start + longestTtlMs + RETIREMENT_GRACE_MS : null;
     const ends = [retiredAt, supersededUntil].filter((t): t is number => t !== null);
     const verifiesUntil = ends.length ? Math.min(...ends) : null;
     const live = verifiesUntil === null || now < verifiesUntil;
     let status: KeyStatus;
     if (!live) status = 'retired';
-    else if (start > now) status = 'next';
+    else if (!hasStarted({ row, start })) status = 'next';
     else status = latest?.row.kid === row.kid ? 'signing' : 'verifying';
     return { kid: row.kid, status, signsFrom: start, verifiesUntil };
   })].sort((a, b) => a.signsFrom - b.signsFrom || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0));

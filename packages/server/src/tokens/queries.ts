@@ -10,13 +10,8 @@ export function insertSigningKey(db: Db, row: SigningKeysTable) {
   return db.insertInto('signing_keys').values(row).execute();
 }
 
-/** Retires a key at `now` unless it already was; answers whether it did. */
+/** Retires a key at `now` unless it already was (by anyone, whatever their clock); answers whether it did. */
 export async function retireSigningKey(db: Db, kid: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('signing_keys')
-    .set({ retired_at: now })
-    .where('kid', '=', kid)
-    .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', now)]))
-    .executeTakeFirst();
+  const result = await db.updateTable('signing_keys').set({ retired_at: now }).where('kid', '=', kid).where('retired_at', 'is', null).executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { dialects, type DialectName } from '../../test/helpers/databases.js';
 import { ManualClock } from '../../test/helpers/clock.js';
@@ -133,5 +133,89 @@ describe.each(dialects)('signing-key rotation across instances (%s)', (dialect) 
       },
       { server: { LATCH_ACCESS_TOKEN_TTL: '7200' } },
     );
+  });
+
+  it('a token of the leaked key whose verification is in flight while the re-read drops that key stays accepted (verified cache) after the retirement', async () => {
+    await withTwoInstances(
+      dialect,
+      async ({ a, b }) => {
+        const user = await signUp(a);
+        const leaked = kidOf(user.accessToken);
+        // Tokens of the leaked key, not yet verified on A (several clients' tokens).
+        const tokens: string[] = [];
+        for (let i = 0; i < 3000; i++) tokens.push(await a.ctx.keys.signAccessToken({ userId: user.id, sessionId: decodeJwt(user.accessToken).sid as string, role: 'user' }));
+        a.clock.advance(RELOAD_INTERVAL_MS + 1_000);
+        await a.ctx.keys.jwks(); // A has just re-read
+        // The leak is handled on B, which signs with the replacement at once.
+        expect(await b.ctx.keys.retire(leaked)).toMatchObject({ replacedBy: expect.any(String) });
+        const fromReplacement = await b.ctx.keys.signAccessToken({ userId: user.id, sessionId: 'x', role: 'user' });
+        a.clock.advance(2_000);
+        // A meets the replacement's kid: it re-reads at once (drops the leaked key, empties the cache). Requests with
+        // tokens of the leaked key keep arriving meanwhile (A's 5 s interval is not over: they do not wait).
+        let reloaded = false;
+        const trigger = a.ctx.keys.verifyAccessToken(fromReplacement).finally(() => {
+          reloaded = true;
+        });
+        const inFlight: Promise<string>[] = [];
+        let next = 0;
+        while (!reloaded && next < tokens.length) {
+          for (let k = 0; k < 25 && next < tokens.length; k++) inFlight.push(a.ctx.keys.verifyAccessToken(tokens[next++]).then(() => 'ok', () => 'refused'));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await trigger;
+        await Promise.all(inFlight);
+        const started = next;
+
+        // Minutes later (many re-reads since), every token of the leaked key must be refused.
+        for (let i = 0; i < 3; i++) {
+          a.clock.advance(RELOAD_INTERVAL_MS + 1);
+          await a.ctx.keys.jwks();
+        }
+        const later = await Promise.all(tokens.slice(0, started).map((token) => a.ctx.keys.verifyAccessToken(token).then(() => 'ok', () => 'refused')));
+        const accepted = later.filter((r) => r === 'ok').length;
+        const survivor = tokens.slice(0, started).find((_, i) => later[i] === 'ok');
+        const me = survivor ? (await a.request('GET', '/v1/auth/me', { token: survivor })).status : 401;
+        expect({ accepted, me }, `${accepted} of ${started} tokens of the retired key still accepted (verified cache)`).toEqual({ accepted: 0, me: 401 });
+      },
+      { sharedClock: true },
+    );
+  });
+
+  it('retire on one instance: the replacement signs at once, and a verifier that fetches the JWKS from another instance on the unknown kid must find it', async () => {
+    await withTwoInstances(
+      dialect,
+      async ({ a, b }) => {
+        const user = await signUp(a);
+        const leaked = kidOf(user.accessToken);
+        // B has just served its JWKS (a re-read); A retires the leaked key.
+        a.clock.advance(RELOAD_INTERVAL_MS + 1_000);
+        await b.request('GET', '/.well-known/jwks.json', { key: null });
+        const { replacedBy } = (await a.ctx.keys.retire(leaked))!;
+        const fromA = (await signIn(a, user.email, user.password)).body.accessToken as string;
+        expect(kidOf(fromA)).toBe(replacedBy);
+        // The verifier meets an unknown kid and re-fetches (createRemoteJWKSet does); the load balancer sends it to B.
+        a.clock.advance(2_000);
+        const jwks = (await b.request('GET', '/.well-known/jwks.json', { key: null })).body;
+        expect((jwks.keys as { kid: string }[]).map((k) => k.kid)).toContain(replacedBy);
+        await expect(jwtVerify(fromA, createLocalJWKSet(jwks), { audience: 'latch', currentDate: new Date(a.clock.now()) })).resolves.toBeTruthy();
+      },
+      { sharedClock: true },
+    );
+  });
+
+  it('a rotation from a process whose clock is 15 s behind (an operator shell): the new key must not sign before every instance has had the time to publish it', async () => {
+    await withTwoInstances(dialect, async ({ a, b }) => {
+      const user = await signUp(a);
+      const oldKid = kidOf(user.accessToken);
+      // Both a minute on; B's clock lags A's by 15 s.
+      a.clock.advance(60_000);
+      b.clock.advance(60_000 - 15_000);
+      const { kid: newKid } = await b.ctx.keys.rotate();
+      // A re-reads on its usual interval (one second after the rotation): by its own clock the new key has already started.
+      a.clock.advance(1_000);
+      await a.request('GET', '/.well-known/jwks.json', { key: null });
+      const fromA = (await signIn(a, user.email, user.password)).body.accessToken as string;
+      expect(kidOf(fromA), `A signs with ${newKid} ~1 s after it was published`).toBe(oldKid);
+    });
   });
 });

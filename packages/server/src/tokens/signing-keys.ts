@@ -20,8 +20,14 @@ const SEAL_PURPOSE = 'signing-key';
 export const RELOAD_INTERVAL_MS = 5_000;
 /** An unknown kid (a key another instance just put in place of a leaked one) re-reads at most this often. */
 const UNKNOWN_KID_RELOAD_MS = 1_000;
-/** A rotated-in key is published this long before it signs: every instance has re-read the keys by then. */
-export const PUBLISH_AHEAD_MS = 2 * RELOAD_INTERVAL_MS;
+/** `Cache-Control: max-age` of /.well-known/jwks.json. */
+export const JWKS_MAX_AGE_SECONDS = 300;
+/**
+ * A rotated-in key is published this long before it signs: every instance has re-read the keys by then,
+ * every JWKS a verifier or a cache in front of it holds has expired (max-age), and clocks a few seconds
+ * apart (the process that rotated, the instances) still agree that it has not started.
+ */
+export const PUBLISH_AHEAD_MS = JWKS_MAX_AGE_SECONDS * 1000 + 2 * RELOAD_INTERVAL_MS;
 const VERIFIED_CACHE_MAX = 20_000;
 
 export interface AccessClaims extends JWTPayload {
@@ -199,8 +205,9 @@ export class SigningKeys {
       .reverse();
   }
 
+  /** Re-read up to once a second: a key another instance put in place of a leaked one signs at once. */
   async jwks(): Promise<{ keys: JWK[] }> {
-    const stale = this.reloadIfStale(this.clock.now());
+    const stale = this.reloadIfStale(this.clock.now(), UNKNOWN_KID_RELOAD_MS);
     if (stale) await stale;
     return { keys: [...this.publicKeys.values()].map(({ jwk }) => jwk) };
   }
@@ -265,7 +272,7 @@ export class SigningKeys {
   private async verifyJwt(token: string, audience: string, nowMs: number): Promise<JWTPayload> {
     if (token.length > 4096 || token.split('.').length !== 3) throw new AppError('auth/invalid-token', 'Access token is not valid');
     try {
-      const { payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
+      const { payload, protectedHeader } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
         algorithms: [ALG],
         issuer: this.issuer,
         audience,
@@ -273,8 +280,12 @@ export class SigningKeys {
         clockTolerance: 0,
         requiredClaims: ['sub', 'exp', 'iat'],
       });
+      // A re-read may have retired the key while the signature was being checked: the answer is the
+      // re-read's, and the token must not reach the verified cache either (it would outlive the key).
+      if (!this.publicKeys.has(protectedHeader.kid!)) throw new AppError('auth/invalid-token', 'Access token was signed by a retired key');
       return payload;
     } catch (error) {
+      if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AppError('auth/token-expired', 'Access token has expired');
       throw new AppError('auth/invalid-token', 'Access token is not valid', undefined, { cause: error });
     }
