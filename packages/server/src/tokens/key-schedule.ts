@@ -33,10 +33,11 @@ export interface KeyState {
 /** Added to the longest token lifetime before a superseded key stops verifying. */
 export const RETIREMENT_GRACE_MS = 60_000;
 
+/** Turn order: start, then kid (the same on every instance). */
+const byTurn = (a: { start: number; kid: string }, b: { start: number; kid: string }) => a.start - b.start || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0);
+
 export function keySchedule(rows: readonly KeyRow[], now: number, longestTtlMs: number): KeyState[] {
-  const all = rows
-    .map((row) => ({ row, start: Number(row.activates_at ?? row.created_at) }))
-    .sort((a, b) => a.start - b.start || (a.row.kid < b.row.kid ? -1 : a.row.kid > b.row.kid ? 1 : 0));
+  const all = rows.map((row) => ({ row, kid: row.kid, start: Number(row.activates_at ?? row.created_at) })).sort(byTurn);
   // A key retired before its turn came (a rotation called off) never signed: it takes no turn.
   const neverSigned = ({ row, start }: (typeof all)[number]) => row.retired_at !== null && Number(row.retired_at) <= start;
   const ordered = all.filter((entry) => !neverSigned(entry));
@@ -55,8 +56,8 @@ export function keySchedule(rows: readonly KeyRow[], now: number, longestTtlMs: 
     const live = verifiesUntil === null || now < verifiesUntil;
     let status: KeyStatus;
     if (!live) status = 'retired';
-    else if (!hasStarted({ row, start })) status = 'next';
+    else if (!hasStarted({ row, kid: row.kid, start })) status = 'next';
     else status = latest?.row.kid === row.kid ? 'signing' : 'verifying';
     return { kid: row.kid, status, signsFrom: start, verifiesUntil };
-  })].sort((a, b) => a.signsFrom - b.signsFrom || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0));
+  })].sort((a, b) => byTurn({ start: a.signsFrom, kid: a.kid }, { start: b.signsFrom, kid: b.kid }));
 }
