@@ -18,8 +18,12 @@ const SEAL_PURPOSE = 'signing-key';
  * made elsewhere (the CLI, another instance) is followed within this bound.
  */
 export const RELOAD_INTERVAL_MS = 5_000;
-/** An unknown kid (a key another instance just put in place of a leaked one) re-reads at most this often. */
-const UNKNOWN_KID_RELOAD_MS = 1_000;
+/**
+ * An unknown kid (a key another instance just put in place of a leaked one, or made at the same first start
+ * as this one) re-reads at most this often: soon enough that such tokens meet a 401 for at most a moment,
+ * rarely enough that tokens with made-up kids cost at most five small queries a second.
+ */
+const UNKNOWN_KID_RELOAD_MS = 200;
 /** `Cache-Control: max-age` of /.well-known/jwks.json. */
 export const JWKS_MAX_AGE_SECONDS = 300;
 /**
@@ -205,7 +209,7 @@ export class SigningKeys {
       .reverse();
   }
 
-  /** Re-read up to once a second: a key another instance put in place of a leaked one signs at once. */
+  /** Re-read as often as on an unknown kid: a key another instance put in place of a leaked one signs at once. */
   async jwks(): Promise<{ keys: JWK[] }> {
     const stale = this.reloadIfStale(this.clock.now(), UNKNOWN_KID_RELOAD_MS);
     if (stale) await stale;
