@@ -29,12 +29,18 @@ export function isAdminKey(key: VerifiedKey | undefined): boolean {
   return key?.type === 'secret' && key.scopes === null;
 }
 
-/** True for the secret key with scopes: known, but not allowed outside /v1/data (403, not 401). */
-export function isScopedSecretKey(key: VerifiedKey | undefined): boolean {
-  return key?.type === 'secret' && key.scopes !== null;
+/**
+ * For an admin surface reached with a key and no admin user: the secret key with scopes is known but not
+ * allowed there (403 `<family>/forbidden`); for any other key undefined (the caller answers its 401).
+ */
+export function scopedKeyRefusal(
+  key: VerifiedKey | undefined,
+  family: 'auth' | 'user',
+  needs = 'administration needs a secret key without scopes or an admin access token',
+): AppError | undefined {
+  if (key?.type !== 'secret' || key.scopes === null) return undefined;
+  return new AppError(`${family}/forbidden`, `This secret key has scopes, which limit it to /v1/data; ${needs}`);
 }
-
-export const SCOPED_KEY_REFUSAL = 'This secret key has scopes, which limit it to /v1/data; administration needs a secret key without scopes or an admin access token';
 
 export interface CreateKeyInput {
   type: ApiKeyType;

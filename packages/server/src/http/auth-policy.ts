@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isAdminKey, isScopedSecretKey, SCOPED_KEY_REFUSAL, verifyApiKey, type VerifiedKey } from '../api-keys/api-keys.js';
+import { isAdminKey, scopedKeyRefusal, verifyApiKey, type VerifiedKey } from '../api-keys/api-keys.js';
 import type { AppContext } from '../context.js';
 import type { UsersTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
@@ -75,8 +75,7 @@ async function resolveCaller(ctx: AppContext, request: FastifyRequest, policy: A
   }
   if (policy === 'admin' && !isAdminKey(key)) {
     if (!request.caller.user) {
-      if (isScopedSecretKey(key)) throw new AppError(family === 'users' ? 'user/forbidden' : 'auth/forbidden', SCOPED_KEY_REFUSAL);
-      throw new AppError(family === 'users' ? 'user/unauthorized' : 'auth/unauthorized', 'Admin access needs the secret key or an admin access token');
+      throw scopedKeyRefusal(key, family === 'users' ? 'user' : 'auth') ?? new AppError(family === 'users' ? 'user/unauthorized' : 'auth/unauthorized', 'Admin access needs the secret key or an admin access token');
     }
     if (request.caller.user.role !== 'admin') {
       throw new AppError(family === 'users' ? 'user/forbidden' : 'auth/forbidden', 'Admin role required');

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { UsersTable } from '../db/types.js';
-import { isAdminKey, isScopedSecretKey, SCOPED_KEY_REFUSAL } from '../api-keys/api-keys.js';
+import { isAdminKey, scopedKeyRefusal } from '../api-keys/api-keys.js';
 import { AppError } from '../errors/app-error.js';
 
 export interface InvitationsCaller {
@@ -13,9 +13,6 @@ export interface InvitationsCaller {
 export function invitationsCaller(request: FastifyRequest): InvitationsCaller {
   const { key, user } = request.caller;
   const adminKey = isAdminKey(key);
-  if (!adminKey && !user) {
-    if (isScopedSecretKey(key)) throw new AppError('auth/forbidden', SCOPED_KEY_REFUSAL);
-    throw new AppError('auth/unauthorized', 'Authorization: Bearer <accessToken> is required');
-  }
+  if (!adminKey && !user) throw scopedKeyRefusal(key, 'auth') ?? new AppError('auth/unauthorized', 'Authorization: Bearer <accessToken> is required');
   return { admin: adminKey || user?.role === 'admin', user };
 }

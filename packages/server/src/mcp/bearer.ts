@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { isScopedSecretKey, verifyApiKey } from '../api-keys/api-keys.js';
+import { scopedKeyRefusal, verifyApiKey } from '../api-keys/api-keys.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors/app-error.js';
 import { findUserById } from '../users/queries.js';
@@ -26,7 +26,8 @@ export async function authenticateMcp(ctx: AppContext, request: FastifyRequest):
     const key = await verifyApiKey(ctx, token);
     if (key.type !== 'secret') throw new AppError('auth/invalid-token', 'Only the secret key or an MCP access token is accepted here');
     // MCP gives the secret key every tool (`*:*`): a key its operator limited to some tables is not that key.
-    if (isScopedSecretKey(key)) throw new AppError('auth/forbidden', 'This secret key has scopes, which limit it to /v1/data; MCP needs a secret key without scopes or an MCP access token');
+    const refusal = scopedKeyRefusal(key, 'auth', 'MCP needs a secret key without scopes or an MCP access token');
+    if (refusal) throw refusal;
     return { kind: 'secret-key', scopes: ['*:*'], keyId: key.id };
   }
   const claims = await ctx.keys.verifyMcpAccessToken(token);

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { UsersTable } from '../db/types.js';
-import { isAdminKey, isScopedSecretKey, SCOPED_KEY_REFUSAL } from '../api-keys/api-keys.js';
+import { isAdminKey, scopedKeyRefusal } from '../api-keys/api-keys.js';
 import { AppError } from '../errors/app-error.js';
 
 /** Who the caller is relative to a `/v1/users` target (auth-api.md §1.1, §9). */
@@ -21,10 +21,7 @@ export interface UsersCaller {
 export function usersCaller(request: FastifyRequest): UsersCaller {
   const { key, user } = request.caller;
   const adminKey = isAdminKey(key);
-  if (!adminKey && !user) {
-    if (isScopedSecretKey(key)) throw new AppError('user/forbidden', SCOPED_KEY_REFUSAL);
-    throw new AppError('user/unauthorized', 'Authorization: Bearer <accessToken> or the secret key is required');
-  }
+  if (!adminKey && !user) throw scopedKeyRefusal(key, 'user') ?? new AppError('user/unauthorized', 'Authorization: Bearer <accessToken> or the secret key is required');
   return { admin: adminKey || user?.role === 'admin', user };
 }
 
