@@ -33,6 +33,11 @@ export interface KeyState {
 /** Added to the longest token lifetime before a superseded key stops verifying. */
 export const RETIREMENT_GRACE_MS = 60_000;
 
+/** When a key stops verifying once its successor started signing at `successorStart`. */
+export function supersededUntil(successorStart: number, longestTtlMs: number): number {
+  return successorStart + longestTtlMs + RETIREMENT_GRACE_MS;
+}
+
 /** Turn order: start, then kid (the same on every instance). */
 const byTurn = (a: { start: number; kid: string }, b: { start: number; kid: string }) => a.start - b.start || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0);
 
@@ -50,8 +55,8 @@ export function keySchedule(rows: readonly KeyRow[], now: number, longestTtlMs: 
   return [...dropped, ...ordered.map(({ row, start }, i) => {
     const successor = ordered[i + 1];
     const retiredAt = row.retired_at === null ? null : Number(row.retired_at);
-    const supersededUntil = successor && hasStarted(successor) ? successor.start + longestTtlMs + RETIREMENT_GRACE_MS : null;
-    const ends = [retiredAt, supersededUntil].filter((t): t is number => t !== null);
+    const superseded = successor && hasStarted(successor) ? supersededUntil(successor.start, longestTtlMs) : null;
+    const ends = [retiredAt, superseded].filter((t): t is number => t !== null);
     const verifiesUntil = ends.length ? Math.min(...ends) : null;
     const live = verifiesUntil === null || now < verifiesUntil;
     let status: KeyStatus;

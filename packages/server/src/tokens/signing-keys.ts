@@ -6,7 +6,7 @@ import type { Sealer } from '../crypto/seal.js';
 import { randomHex } from '../crypto/random.js';
 import type { Database, SigningKeysTable } from '../db/types.js';
 import { AppError } from '../errors/app-error.js';
-import { keySchedule, RETIREMENT_GRACE_MS, type KeyState } from './key-schedule.js';
+import { keySchedule, supersededUntil, type KeyState } from './key-schedule.js';
 import { insertSigningKey, listSigningKeys, retireSigningKey } from './queries.js';
 import { SignerThread, signHere } from './signer-thread.js';
 
@@ -167,7 +167,7 @@ export class SigningKeys {
     await insertSigningKey(this.db, row);
     await this.load();
     const signsFrom = row.activates_at!;
-    return { kid: row.kid, signsFrom, previousVerifyUntil: signsFrom + this.longestTtlMs + RETIREMENT_GRACE_MS };
+    return { kid: row.kid, signsFrom, previousVerifyUntil: supersededUntil(signsFrom, this.longestTtlMs) };
   }
 
   /**
