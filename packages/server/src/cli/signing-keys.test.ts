@@ -2,28 +2,16 @@ import { sql } from 'kysely';
 import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { dialects, type DialectName } from '../../test/helpers/databases.js';
-import { ManualClock } from '../../test/helpers/clock.js';
 import { signIn, signUp } from '../../test/helpers/factories.js';
-import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
-import { cliDatabase, runCli, type CliDatabase } from '../../test/setup/cli-harness.js';
+import type { TestApp } from '../../test/helpers/test-app.js';
+import { runCli, withServersAndCli, type CliDatabase } from '../../test/setup/cli-harness.js';
 import { PUBLISH_AHEAD_MS, RELOAD_INTERVAL_MS } from '../tokens/signing-keys.js';
 
 const kidOf = (token: string) => decodeProtectedHeader(token).kid as string;
 
-/**
- * A running server (its clock starts at the wall clock the CLI uses, then tests move it) and the CLI on
- * one database, as an operator's shell beside a server.
- */
-async function withWorld(dialect: DialectName, test: (w: { db: CliDatabase; t: TestApp; run: (...argv: string[]) => ReturnType<typeof runCli> }) => Promise<void>) {
-  const db = await cliDatabase(dialect);
-  await runCli(['migrate'], db.env);
-  const t = await createTestApp(dialect, { database: { url: db.url, drop: async () => {} }, env: db.env, clock: new ManualClock(Date.now()) });
-  try {
-    await test({ db, t, run: (...argv) => runCli(['signing-keys', ...argv], db.env) });
-  } finally {
-    await t.close();
-    await db.drop();
-  }
+/** A running server and the CLI on one database, as an operator's shell beside a server. */
+function withWorld(dialect: DialectName, test: (w: { db: CliDatabase; t: TestApp; run: (...argv: string[]) => ReturnType<typeof runCli> }) => Promise<void>) {
+  return withServersAndCli(dialect, {}, ({ db, apps: [t] }) => test({ db, t, run: (...argv) => runCli(['signing-keys', ...argv], db.env) }));
 }
 
 const jwksKids = async (t: TestApp) => ((await t.request('GET', '/.well-known/jwks.json', { key: null })).body.keys as { kid: string }[]).map((k) => k.kid);

@@ -1,34 +1,20 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { dialects, type DialectName } from '../../test/helpers/databases.js';
-import { ManualClock } from '../../test/helpers/clock.js';
 import { signIn, signUp } from '../../test/helpers/factories.js';
-import { createTestApp, type TestApp } from '../../test/helpers/test-app.js';
-import { cliDatabase, runCli, type CliDatabase } from '../../test/setup/cli-harness.js';
+import type { TestApp } from '../../test/helpers/test-app.js';
+import { runCli, withServersAndCli, type CliDatabase } from '../../test/setup/cli-harness.js';
 import { PUBLISH_AHEAD_MS, RELOAD_INTERVAL_MS } from './signing-keys.js';
 
 const kidOf = (token: string) => decodeProtectedHeader(token).kid as string;
 
-/** Two serving instances (each with its own clock, as two processes) and the CLI, on one database. */
-async function withTwoInstances(
+/** Two serving instances (each with its own clock, as two processes, unless shared) and the CLI, on one database. */
+function withTwoInstances(
   dialect: DialectName,
   test: (w: { db: CliDatabase; a: TestApp; b: TestApp; run: (...argv: string[]) => ReturnType<typeof runCli> }) => Promise<void>,
-  env: { server?: Record<string, string>; cli?: Record<string, string>; sharedClock?: boolean } = {},
+  options: { serverEnv?: Record<string, string>; sharedClock?: boolean } = {},
 ) {
-  const db = await cliDatabase(dialect);
-  await runCli(['migrate'], db.env);
-  const shared = { url: db.url, drop: async () => {} };
-  const start = Date.now();
-  const clockA = new ManualClock(start);
-  const a = await createTestApp(dialect, { database: shared, env: { ...db.env, ...env.server }, clock: clockA });
-  const b = await createTestApp(dialect, { database: shared, env: { ...db.env, ...env.server }, clock: env.sharedClock ? clockA : new ManualClock(start) });
-  try {
-    await test({ db, a, b, run: (...argv) => runCli(['signing-keys', ...argv], { ...db.env, ...env.cli }) });
-  } finally {
-    await a.close();
-    await b.close();
-    await db.drop();
-  }
+  return withServersAndCli(dialect, { ...options, instances: 2 }, ({ db, apps: [a, b] }) => test({ db, a, b, run: (...argv) => runCli(['signing-keys', ...argv], db.env) }));
 }
 
 describe.each(dialects)('signing-key rotation across instances (%s)', (dialect) => {
@@ -104,7 +90,7 @@ describe.each(dialects)('signing-key rotation across instances (%s)', (dialect) 
         const res = await a.request('GET', '/v1/auth/me', { token: user.accessToken });
         expect(res.status, JSON.stringify(res.body)).toBe(200);
       },
-      { server: { LATCH_ACCESS_TOKEN_TTL: '7200' } },
+      { serverEnv: { LATCH_ACCESS_TOKEN_TTL: '7200' } },
     );
   });
 

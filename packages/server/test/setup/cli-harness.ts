@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from '../helpers/databases.js';
+import { ManualClock } from '../helpers/clock.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 export interface CliRun {
@@ -62,4 +63,31 @@ export function cliWorld(dialect: DialectName): { readonly db: CliDatabase; read
     await world.db?.drop();
   });
   return world;
+}
+
+/**
+ * For one test: `instances` apps and the CLI on a fresh database, as operators' shells beside servers. The
+ * apps' clocks start at the wall clock the CLI reads (tests then move them), one clock shared or each its
+ * own (separate processes); everything is dropped afterwards.
+ */
+export async function withServersAndCli(
+  dialect: DialectName,
+  options: { instances?: number; sharedClock?: boolean; serverEnv?: Record<string, string> },
+  test: (world: { db: CliDatabase; apps: TestApp[] }) => Promise<void>,
+): Promise<void> {
+  const db = await cliDatabase(dialect);
+  const apps: TestApp[] = [];
+  try {
+    await runCli(['migrate'], db.env);
+    const start = Date.now();
+    const shared = new ManualClock(start);
+    for (let i = 0; i < (options.instances ?? 1); i++) {
+      const clock = options.sharedClock ? shared : new ManualClock(start);
+      apps.push(await createTestApp(dialect, { database: { url: db.url, drop: async () => {} }, env: { ...db.env, ...options.serverEnv }, clock }));
+    }
+    await test({ db, apps });
+  } finally {
+    for (const app of apps) await app.close();
+    await db.drop();
+  }
 }
